@@ -1,0 +1,87 @@
+import DriftStats
+
+/// How p-values are corrected across the features of one window.
+public enum PValueCorrection: String, Sendable, Codable, CaseIterable {
+    case bh, by, bonferroni, none
+}
+
+/// The drift decision rule and the statistics' settings. Defaults are the README's.
+public struct DetectorConfig: Sendable, Codable, Equatable {
+    /// Significance level for the corrected p-value.
+    public var alpha: Double = 0.05
+    /// Effect-size gate: a feature drifts only when PSI reaches this too.
+    public var psiThreshold: Double = 0.1
+    /// Share of drifted features at which the whole data set counts as drifted.
+    public var driftShare: Double = 0.5
+    public var binning: BinningPreset = .quantile
+    /// Quantile bins of the `quantile` preset.
+    public var bins: Int = 10
+    public var psiEpsilon: Double = 1e-4
+    /// Jensen–Shannon log base; nil = natural log (the `nannyml` preset uses 2).
+    public var jsBase: Double? = nil
+    public var ksMethod: KSMethod = .auto
+    public var chiSquare: ChiSquareKind = .contingency
+    public var correction: PValueCorrection = .bh
+    /// Fewer usable current values than this give "insufficient data", not a verdict.
+    public var minCurrentValues: Int = 30
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case alpha, psiThreshold = "psi_threshold", driftShare = "drift_share", binning, bins
+        case psiEpsilon = "psi_epsilon", jsBase = "js_base", ksMethod = "ks_method"
+        case chiSquare = "chi2", correction, minCurrentValues = "min_current_values"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = DetectorConfig()
+        alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? d.alpha
+        psiThreshold = try c.decodeIfPresent(Double.self, forKey: .psiThreshold) ?? d.psiThreshold
+        driftShare = try c.decodeIfPresent(Double.self, forKey: .driftShare) ?? d.driftShare
+        binning = try c.decodeIfPresent(BinningPreset.self, forKey: .binning) ?? d.binning
+        bins = try c.decodeIfPresent(Int.self, forKey: .bins) ?? d.bins
+        psiEpsilon = try c.decodeIfPresent(Double.self, forKey: .psiEpsilon) ?? d.psiEpsilon
+        jsBase = try c.decodeIfPresent(Double.self, forKey: .jsBase) ?? d.jsBase
+        ksMethod = try c.decodeIfPresent(KSMethod.self, forKey: .ksMethod) ?? d.ksMethod
+        chiSquare = try c.decodeIfPresent(ChiSquareKind.self, forKey: .chiSquare) ?? d.chiSquare
+        correction = try c.decodeIfPresent(PValueCorrection.self, forKey: .correction) ?? d.correction
+        minCurrentValues = try c.decodeIfPresent(Int.self, forKey: .minCurrentValues) ?? d.minCurrentValues
+        try validate()
+    }
+
+    /// Rejects settings that would make every verdict meaningless, with a message a person can act on.
+    public func validate() throws {
+        func fail(_ m: String) -> ConfigError { ConfigError(message: m) }
+        guard alpha > 0 && alpha < 1 else { throw fail("alpha must be in (0, 1), got \(alpha)") }
+        guard psiThreshold >= 0 && psiThreshold.isFinite else { throw fail("psi_threshold must be ≥ 0, got \(psiThreshold)") }
+        guard driftShare > 0 && driftShare <= 1 else { throw fail("drift_share must be in (0, 1], got \(driftShare)") }
+        guard bins >= 2 && bins <= 1000 else { throw fail("bins must be between 2 and 1000, got \(bins)") }
+        guard psiEpsilon > 0 && psiEpsilon < 1 else { throw fail("psi_epsilon must be in (0, 1), got \(psiEpsilon)") }
+        if let b = jsBase, !(b > 0 && b != 1) { throw fail("js_base must be > 0 and ≠ 1, got \(b)") }
+        guard minCurrentValues >= 1 else { throw fail("min_current_values must be ≥ 1, got \(minCurrentValues)") }
+    }
+
+    var numericOptions: NumericComparisonOptions {
+        var o = NumericComparisonOptions()
+        o.binning = binning
+        o.psiEpsilon = psiEpsilon
+        o.jsBase = jsBase
+        o.ksMethod = ksMethod
+        return o
+    }
+
+    var categoricalOptions: CategoricalComparisonOptions {
+        var o = CategoricalComparisonOptions()
+        o.chiSquare = chiSquare
+        o.binning = binning
+        o.psiEpsilon = psiEpsilon
+        o.jsBase = jsBase
+        return o
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}

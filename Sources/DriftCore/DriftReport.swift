@@ -1,0 +1,153 @@
+import DriftStats
+
+/// Non-finite numbers have no JSON form; they are reported as null.
+@inline(__always)
+func finite(_ x: Double?) -> Double? {
+    guard let x, x.isFinite else { return nil }
+    return x
+}
+
+public enum FeatureStatus: String, Sendable, Codable {
+    case drifted
+    case ok
+    case insufficientData = "insufficient_data"
+}
+
+public struct KSReport: Sendable, Codable, Equatable {
+    public var statistic: Double
+    public var pvalue: Double
+    public var pvalueAdjusted: Double?
+    /// What scipy would report as the method actually used ("exact" or "asymp").
+    public var method: String
+    public var location: Double?
+    public var sign: Int
+
+    enum CodingKeys: String, CodingKey {
+        case statistic, pvalue, pvalueAdjusted = "pvalue_adjusted", method, location, sign
+    }
+}
+
+public struct ChiSquareReport: Sendable, Codable, Equatable {
+    /// null when infinite (a category the baseline never had, goodness-of-fit test).
+    public var statistic: Double?
+    public var pvalue: Double
+    public var pvalueAdjusted: Double?
+    public var dof: Int
+    public var test: String
+
+    enum CodingKeys: String, CodingKey {
+        case statistic, pvalue, pvalueAdjusted = "pvalue_adjusted", dof, test
+    }
+}
+
+public struct PercentileReport: Sendable, Codable, Equatable {
+    public var baseline: Percentiles
+    public var current: Percentiles
+    /// current − baseline, per percentile.
+    public var shift: [String: Double]
+    /// shift / baseline IQR; null when the IQR is 0.
+    public var shiftIQR: [String: Double]?
+
+    enum CodingKeys: String, CodingKey { case baseline, current, shift, shiftIQR = "shift_iqr" }
+
+    init(baseline: Percentiles, current: Percentiles) {
+        self.baseline = baseline
+        self.current = current
+        var shift: [String: Double] = [:]
+        var relative: [String: Double] = [:]
+        let iqr = baseline.iqr
+        for level in Percentiles.levels {
+            guard let b = baseline[level], let c = current[level] else { continue }
+            shift["p\(level)"] = c - b
+            if iqr > 0 { relative["p\(level)"] = (c - b) / iqr }
+        }
+        self.shift = shift
+        self.shiftIQR = iqr > 0 ? relative : nil
+    }
+}
+
+public struct QualityReport: Sendable, Codable, Equatable {
+    public var total: Int
+    public var missing: Int
+    public var missingShare: Double
+    public var nan: Int
+    public var infinite: Int
+    public var wrongType: Int
+    public var outOfRange: Int?
+    /// Share of usable current values outside the baseline's [min, max] (numeric only).
+    public var outOfRangeShare: Double?
+    /// Current categories the baseline never had (first 50), and how many rows carry them.
+    public var unseenCategories: [String]
+    public var unseenCount: Int
+
+    enum CodingKeys: String, CodingKey {
+        case total, missing, missingShare = "missing_share", nan, infinite, wrongType = "wrong_type"
+        case outOfRange = "out_of_range", outOfRangeShare = "out_of_range_share"
+        case unseenCategories = "unseen_categories", unseenCount = "unseen_count"
+    }
+}
+
+/// The verdict and figures for one feature in one window: the object `driftwatch check
+/// --format json` prints and the service stores.
+public struct FeatureResult: Sendable, Codable, Equatable {
+    public var name: String
+    public var kind: FeatureKind
+    public var status: FeatureStatus
+    public var nBaseline: Int
+    public var nCurrent: Int
+    public var ks: KSReport?
+    public var chi2: ChiSquareReport?
+    public var psi: Double?
+    public var js: Double?
+    public var wasserstein: Double?
+    public var wassersteinNormed: Double?
+    public var percentiles: PercentileReport?
+    public var quality: QualityReport
+    /// Bins behind PSI/JS (edges, cut points or keys, and both sides' shares), for plots.
+    public var bins: BinnedShares?
+    public var drifted: Bool
+    public var reasons: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, status, nBaseline = "n_baseline", nCurrent = "n_current", ks, chi2, psi, js
+        case wasserstein, wassersteinNormed = "wasserstein_normed", percentiles, quality, bins, drifted, reasons
+    }
+
+    /// The p-value the decision uses (KS for numeric, chi² for categorical).
+    var testPValue: Double? { ks?.pvalue ?? chi2?.pvalue }
+}
+
+public struct DataSetInfo: Sendable, Codable, Equatable {
+    public var rows: Int
+    public var source: String?
+}
+
+public struct DriftSummary: Sendable, Codable, Equatable {
+    public var features: Int
+    /// Features with a verdict (not insufficient data).
+    public var evaluated: Int
+    public var insufficient: Int
+    public var drifted: Int
+    /// drifted / evaluated.
+    public var driftedShare: Double
+    public var driftShareThreshold: Double
+    public var datasetDrifted: Bool
+    /// Current columns the baseline does not have (not evaluated).
+    public var extraColumns: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case features, evaluated, insufficient, drifted, driftedShare = "drifted_share"
+        case driftShareThreshold = "drift_share_threshold", datasetDrifted = "dataset_drifted"
+        case extraColumns = "extra_columns"
+    }
+}
+
+/// One window compared with the baseline.
+public struct DriftReport: Sendable, Codable, Equatable {
+    public var baseline: DataSetInfo
+    public var current: DataSetInfo
+    public var detector: DetectorConfig
+    /// Sorted by severity: drifted first, then by PSI, insufficient data last.
+    public var features: [FeatureResult]
+    public var summary: DriftSummary
+}

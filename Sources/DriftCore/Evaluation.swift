@@ -1,0 +1,207 @@
+import DriftStats
+
+/// Compares a window with a prepared baseline: every feature's statistics (features in
+/// parallel), p-values corrected across features, the per-feature and data-set verdicts.
+///
+/// Decision rule (README, "How driftwatch decides"): a feature drifts when its corrected
+/// p-value (KS for numeric, chi² for categorical) is below `alpha` **and** its PSI reaches
+/// `psiThreshold` — with large windows every p-value is tiny, so significance alone is
+/// not drift. Fewer than `minCurrentValues` usable values give "insufficient data". The
+/// data set drifts when drifted / evaluated ≥ `driftShare`.
+public func evaluateWindow(baseline: BaselineProfile, window: WindowData, config: DetectorConfig) -> DriftReport {
+    let features = baseline.features
+    var partial = concurrentMap(features.count) { i in
+        compareFeature(features[i], window.features[features[i].name], config: config)
+    }
+
+    // Correct the p-values of the features that have a verdict.
+    let tested = partial.indices.filter { partial[$0].status != .insufficientData && partial[$0].testPValue != nil }
+    let raw = tested.compactMap { partial[$0].testPValue }
+    let adjusted: [Double]
+    switch config.correction {
+    case .bh: adjusted = falseDiscoveryControl(raw, method: .bh)
+    case .by: adjusted = falseDiscoveryControl(raw, method: .by)
+    case .bonferroni: adjusted = bonferroni(raw)
+    case .none: adjusted = raw
+    }
+    for (k, i) in tested.enumerated() {
+        if partial[i].ks != nil { partial[i].ks?.pvalueAdjusted = adjusted[k] }
+        if partial[i].chi2 != nil { partial[i].chi2?.pvalueAdjusted = adjusted[k] }
+        decide(&partial[i], adjustedP: adjusted[k], config: config)
+    }
+
+    partial.sort(by: severityOrder)
+    let evaluated = partial.filter { $0.status != .insufficientData }.count
+    let drifted = partial.filter(\.drifted).count
+    let share = evaluated == 0 ? 0 : Double(drifted) / Double(evaluated)
+    let known = Set(features.map(\.name))
+    let extra = window.features.keys.filter { !known.contains($0) }.sorted()
+    let summary = DriftSummary(
+        features: partial.count, evaluated: evaluated, insufficient: partial.count - evaluated,
+        drifted: drifted, driftedShare: share, driftShareThreshold: config.driftShare,
+        datasetDrifted: evaluated > 0 && share >= config.driftShare, extraColumns: extra)
+    return DriftReport(
+        baseline: DataSetInfo(rows: baseline.rows, source: baseline.source),
+        current: DataSetInfo(rows: window.rows, source: window.source),
+        detector: config, features: partial, summary: summary)
+}
+
+/// Drifted first, then by PSI (largest first), insufficient data last; ties by name.
+func severityOrder(_ a: FeatureResult, _ b: FeatureResult) -> Bool {
+    func rank(_ s: FeatureStatus) -> Int {
+        switch s {
+        case .drifted: 0
+        case .ok: 1
+        case .insufficientData: 2
+        }
+    }
+    if rank(a.status) != rank(b.status) { return rank(a.status) < rank(b.status) }
+    let pa = a.psi ?? -1
+    let pb = b.psi ?? -1
+    if pa != pb { return pa > pb }
+    return a.name < b.name
+}
+
+private func decide(_ r: inout FeatureResult, adjustedP: Double, config: DetectorConfig) {
+    let test = r.kind == .numeric ? "KS" : "chi²"
+    let significant = adjustedP < config.alpha
+    let psi = r.psi ?? 0
+    let large = psi >= config.psiThreshold
+    r.drifted = significant && large
+    r.status = r.drifted ? .drifted : .ok
+    let p = formatFigure(adjustedP)
+    let psiText = formatFigure(psi)
+    var reasons: [String] = []
+    reasons.append(significant
+        ? "\(test) adjusted p \(p) < alpha \(formatFigure(config.alpha))"
+        : "\(test) adjusted p \(p) ≥ alpha \(formatFigure(config.alpha)): not significant")
+    reasons.append(large
+        ? "PSI \(psiText) ≥ \(formatFigure(config.psiThreshold))"
+        : "PSI \(psiText) < \(formatFigure(config.psiThreshold)): effect too small")
+    r.reasons = reasons
+}
+
+private func compareFeature(_ base: FeatureBaseline, _ window: FeatureWindow?, config: DetectorConfig) -> FeatureResult {
+    let quality = window?.quality ?? QualityCounts()
+    var result = FeatureResult(
+        name: base.name, kind: base.kind, status: .insufficientData,
+        nBaseline: base.quality.usable, nCurrent: quality.usable,
+        ks: nil, chi2: nil, psi: nil, js: nil, wasserstein: nil, wassersteinNormed: nil, percentiles: nil,
+        quality: QualityReport(
+            total: quality.total, missing: quality.missing,
+            missingShare: quality.total == 0 ? 0 : Double(quality.missing) / Double(quality.total),
+            nan: quality.nan, infinite: quality.infinite, wrongType: quality.wrongType,
+            outOfRange: nil, outOfRangeShare: nil, unseenCategories: [], unseenCount: 0),
+        bins: nil, drifted: false, reasons: [])
+
+    switch (base.kind, window) {
+    case (_, nil):
+        result.reasons = ["column missing from the current data"]
+        return result
+    case (.numeric, .numeric(let values, _)?):
+        guard let reference = base.numeric, reference.count > 0 else {
+            result.reasons = ["baseline has no usable values"]
+            return result
+        }
+        var sorted = values
+        radixSort(&sorted)
+        let comparison = sorted.withUnsafeBufferPointer { compareNumeric(reference, sortedWindow: $0, options: config.numericOptions) }
+        if let c = comparison {
+            result.ks = KSReport(statistic: c.ks.statistic, pvalue: c.ks.pvalue, pvalueAdjusted: nil,
+                                 method: c.ks.effectiveMethod.rawValue, location: finite(c.ks.statisticLocation),
+                                 sign: c.ks.statisticSign)
+            result.psi = finite(c.psi)
+            result.js = finite(c.jensenShannon)
+            result.wasserstein = finite(c.wasserstein)
+            result.wassersteinNormed = finite(c.wassersteinNormed)
+            result.percentiles = PercentileReport(baseline: reference.percentiles, current: c.currentPercentiles)
+            result.quality.outOfRange = c.outOfRangeCount
+            result.quality.outOfRangeShare = Double(c.outOfRangeCount) / Double(sorted.count)
+            result.bins = c.bins
+        }
+    case (.categorical, .categorical(let counts, _)?):
+        guard let reference = base.categorical, reference.total > 0 else {
+            result.reasons = ["baseline has no usable values"]
+            return result
+        }
+        if let c = compareCategorical(reference, currentCounts: counts, options: config.categoricalOptions) {
+            result.chi2 = ChiSquareReport(statistic: finite(c.chiSquare.statistic), pvalue: c.chiSquare.pvalue,
+                                          pvalueAdjusted: nil, dof: c.chiSquare.dof, test: config.chiSquare.rawValue)
+            result.psi = finite(c.psi)
+            result.js = finite(c.jensenShannon)
+            result.quality.unseenCategories = Array(c.unseenCategories.prefix(50))
+            result.quality.unseenCount = c.unseenCount
+            result.bins = BinnedShares(kind: "categories", boundaries: [],
+                                       reference: shares(c.referenceCounts, total: reference.total),
+                                       current: shares(c.currentCounts, total: max(result.nCurrent, 1)))
+        }
+    case (.numeric, .categorical?), (.categorical, .numeric?):
+        result.reasons = ["kind mismatch: baseline is \(base.kind.rawValue), current data is not"]
+        return result
+    }
+    if result.nCurrent < config.minCurrentValues {
+        result.status = .insufficientData
+        result.reasons = ["insufficient data: \(result.nCurrent) usable current values (< \(config.minCurrentValues))"]
+    } else {
+        result.status = .ok
+    }
+    return result
+}
+
+/// Compact figure for reasons and tables: 4 significant digits, scientific when small.
+public func formatFigure(_ x: Double) -> String {
+    if x.isNaN { return "nan" }
+    if x.isInfinite { return x > 0 ? "inf" : "-inf" }
+    if x == 0 { return "0" }
+    let a = abs(x)
+    if a >= 1e-3 && a < 1e6 {
+        var s = String(format4(x))
+        if s.contains(".") {
+            while s.hasSuffix("0") { s.removeLast() }
+            if s.hasSuffix(".") { s.removeLast() }
+        }
+        return s
+    }
+    return scientific(x)
+}
+
+private func format4(_ x: Double) -> String {
+    // 4 significant digits without Foundation.
+    let a = abs(x)
+    var decimals = 3
+    if a >= 1000 { decimals = 0 } else if a >= 100 { decimals = 1 } else if a >= 10 { decimals = 2 } else if a >= 1 { decimals = 3 } else {
+        var t = a
+        decimals = 3
+        while t < 1 { t *= 10; decimals += 1 }
+        decimals = min(decimals, 9)
+    }
+    return fixed(x, decimals: decimals)
+}
+
+func fixed(_ x: Double, decimals: Int) -> String {
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let r = (abs(x) * scale).rounded()
+    let whole = Int(r / scale)
+    var frac = Int(r - Double(whole) * scale)
+    var fracText = ""
+    for _ in 0..<decimals {
+        fracText = String(frac % 10) + fracText
+        frac /= 10
+    }
+    let sign = x < 0 && r != 0 ? "-" : ""
+    return decimals == 0 ? "\(sign)\(whole)" : "\(sign)\(whole).\(fracText)"
+}
+
+private func scientific(_ x: Double) -> String {
+    var exponent = 0
+    var m = abs(x)
+    while m >= 10 { m /= 10; exponent += 1 }
+    while m < 1 { m *= 10; exponent -= 1 }
+    var mantissa = fixed(m, decimals: 2)
+    if mantissa.hasPrefix("10") {
+        mantissa = "1.00"
+        exponent += 1
+    }
+    return "\(x < 0 ? "-" : "")\(mantissa)e\(exponent)"
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import DriftCore
+import DriftStats
+import Foundation
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Compare a baseline CSV with a current CSV; exit 1 when the data set drifted.",
+        discussion: """
+            A feature drifts when its Benjamini–Hochberg adjusted p-value (KS for numeric, chi² for \
+            categorical) is below --alpha AND its PSI reaches --psi-threshold. The data set drifts \
+            when the drifted share reaches --drift-share. Exit codes: 0 no dataset drift, 1 dataset \
+            drift, 2 bad usage or unreadable input.
+            """
+    )
+
+    @Option(help: "Baseline (training) CSV with a header row.") var baseline: String
+    @Option(help: "Current (live) CSV with a header row.") var current: String
+    @Option(help: "Comma-separated columns to treat as categorical.") var categorical: String?
+    @Option(help: "Comma-separated columns to skip.") var ignore: String?
+    @Option(help: "Output: table or json.") var format: OutputFormat = .table
+    @Option(help: "Significance level for adjusted p-values.") var alpha: Double = 0.05
+    @Option(name: .customLong("psi-threshold"), help: "PSI a feature must reach to drift.") var psiThreshold: Double = 0.1
+    @Option(name: .customLong("drift-share"), help: "Share of drifted features for dataset drift.") var driftShare: Double = 0.5
+    @Option(help: "Binning preset: quantile, evidently or nannyml.") var binning: BinningPreset = .quantile
+    @Option(help: "Quantile bins (quantile preset).") var bins: Int = 10
+    @Option(name: .customLong("ks-method"), help: "KS p-value method: auto, exact or asymp.") var ksMethod: KSMethod = .auto
+    @Option(help: "Chi² test for categoricals: contingency or goodness-of-fit.") var chi2: ChiSquareKind = .contingency
+    @Option(help: "P-value correction across features: bh, by, bonferroni or none.") var correction: PValueCorrection = .bh
+    @Option(name: .customLong("min-values"), help: "Fewer usable current values give 'insufficient data'.") var minValues: Int = 30
+
+    func run() throws {
+        var config = DetectorConfig()
+        config.alpha = alpha
+        config.psiThreshold = psiThreshold
+        config.driftShare = driftShare
+        config.binning = binning
+        config.bins = bins
+        config.ksMethod = ksMethod
+        config.chiSquare = chi2
+        config.correction = correction
+        config.minCurrentValues = minValues
+        do { try config.validate() } catch { throw UserFacingError(message: "\(error)") }
+
+        let categoricalColumns = Set(splitList(categorical))
+        let ignored = Set(splitList(ignore))
+        let baselineTable: Table
+        let currentTable: Table
+        do {
+            baselineTable = try readCSVTable(path: baseline, plan: CSVColumnPlan(categorical: categoricalColumns, ignore: ignored))
+            for name in categoricalColumns.union(ignored) where !baselineTable.columnNames.contains(name) && !ignored.contains(name) {
+                throw InputError(source: baseline, message: "--categorical names column \"\(name)\", which the header does not have")
+            }
+            guard !baselineTable.columns.isEmpty else {
+                throw InputError(source: baseline, message: "no columns left to compare")
+            }
+            let profile = BaselineProfile(table: baselineTable, config: config)
+            currentTable = try readCSVTable(path: current, plan: CSVColumnPlan(ignore: ignored, fixedKinds: profile.kinds))
+            let missing = baselineTable.columnNames.filter { !currentTable.columnNames.contains($0) }
+            if !missing.isEmpty {
+                throw InputError(source: current, line: 1, message: "missing baseline column(s): \(missing.joined(separator: ", "))")
+            }
+            let report = evaluateWindow(baseline: profile, window: WindowData(table: currentTable), config: config)
+            try emit(report)
+            if report.summary.datasetDrifted { throw ExitCode(1) }
+        } catch let error as InputError {
+            throw UserFacingError(message: error.description)
+        }
+    }
+
+    private func emit(_ report: DriftReport) throws {
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            var data = try encoder.encode(report)
+            data.append(0x0A)
+            FileHandle.standardOutput.write(data)
+        case .table:
+            let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            print(renderTable(report, color: color), terminator: "")
+        }
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}
+
+extension BinningPreset: ExpressibleByArgument {}
+extension KSMethod: ExpressibleByArgument {}
+extension ChiSquareKind: ExpressibleByArgument {}
+extension PValueCorrection: ExpressibleByArgument {}
+
+func splitList(_ s: String?) -> [String] {
+    guard let s else { return [] }
+    return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+extension Table {
+    var columnNames: [String] { columns.map(\.name) }
+}

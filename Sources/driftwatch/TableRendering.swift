@@ -1,0 +1,50 @@
+import DriftCore
+
+/// The people-facing table of `driftwatch check`: one row per feature, drifted first.
+func renderTable(_ report: DriftReport, color: Bool) -> String {
+    let red = color ? "\u{1B}[31;1m" : ""
+    let yellow = color ? "\u{1B}[33m" : ""
+    let dim = color ? "\u{1B}[2m" : ""
+    let reset = color ? "\u{1B}[0m" : ""
+    let header = ["feature", "kind", "status", "psi", "test", "stat", "p_adj", "js", "w1_norm", "missing", "p50 shift"]
+    var rows: [[String]] = []
+    for f in report.features {
+        let test = f.ks != nil ? "ks" : (f.chi2 != nil ? "chi2" : "-")
+        let stat = f.ks.map { formatFigure($0.statistic) } ?? f.chi2.map { $0.statistic.map(formatFigure) ?? "inf" } ?? "-"
+        let padj = (f.ks?.pvalueAdjusted ?? f.chi2?.pvalueAdjusted).map(formatFigure) ?? "-"
+        let shift = f.percentiles?.shift["p50"].map(formatFigure) ?? "-"
+        rows.append([
+            f.name, f.kind.rawValue, f.status == .insufficientData ? "insufficient" : f.status.rawValue,
+            f.psi.map(formatFigure) ?? "-", test, stat, padj,
+            f.js.map(formatFigure) ?? "-", f.wassersteinNormed.map(formatFigure) ?? "-",
+            formatFigure(f.quality.missingShare * 100) + "%", shift,
+        ])
+    }
+    var widths = header.map(\.count)
+    for row in rows {
+        for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
+    }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { i, c in
+            i < 3 ? c.padding(toLength: widths[i]) : String(repeating: " ", count: widths[i] - c.count) + c
+        }.joined(separator: "  ")
+    }
+    var out = line(header) + "\n"
+    for (row, f) in zip(rows, report.features) {
+        let paint = f.status == .drifted ? red : (f.status == .insufficientData ? dim : "")
+        out += paint + line(row) + (paint.isEmpty ? "" : reset) + "\n"
+    }
+    let s = report.summary
+    let verdict = s.datasetDrifted ? "\(red)DATASET DRIFT\(reset)" : "no dataset drift"
+    out += "\n\(s.drifted) of \(s.evaluated) evaluated features drifted (share \(formatFigure(s.driftedShare)), threshold \(formatFigure(s.driftShareThreshold))): \(verdict)"
+    if s.insufficient > 0 { out += "\n\(yellow)\(s.insufficient) feature(s) with insufficient data\(reset)" }
+    if !s.extraColumns.isEmpty { out += "\n\(dim)not in the baseline, not evaluated: \(s.extraColumns.joined(separator: ", "))\(reset)" }
+    out += "\nbaseline \(report.baseline.rows) rows, current \(report.current.rows) rows\n"
+    return out
+}
+
+extension String {
+    func padding(toLength n: Int) -> String {
+        count >= n ? self : self + String(repeating: " ", count: n - count)
+    }
+}
