@@ -193,6 +193,8 @@ lines.append(
     "percentiles {:,.0f} ms; peak RSS {:,.0f} MiB".format(
         peer["load_s"] * 1000, peer["scipy_ks_s"] * 1000, peer["numpy_psi_s"] * 1000, peer["scipy_js_s"] * 1000,
         peer["scipy_wasserstein_s"] * 1000, peer["numpy_percentiles_s"] * 1000, peer["peak_rss_mib"]))
+lines.append(f"note: driftwatch spreads features over the {nproc} cores and reports the median of its own repeats; "
+             "the Python peers run as a plain script (one thread) and report best-of")
 lines.append("versions: " + ", ".join(f"{k} {v}" for k, v in peer["versions"].items()))
 if (dw.get("baseline_rows"), dw.get("window_rows")) != (d["baseline_rows"], d["window_rows"]):
     lines.append(f"WARNING: driftwatch bench sizes {dw.get('baseline_rows')}/{dw.get('window_rows')} differ from the exported CSVs")

@@ -76,3 +76,16 @@ public func compareCategorical(
         categories: categories, referenceCounts: refCounts, currentCounts: curCounts,
         chiSquare: chi, psi: psi, jensenShannon: js, unseenCategories: unseen, unseenCount: unseenCount)
 }
+
+/// The stat test Evidently 0.7 picks for a column when none is configured
+/// (evidently/legacy/calculations/stattests/registry.py `_get_default_stattest`), so users
+/// can see which Evidently figure to compare with. `uniqueCount` counts distinct values of
+/// baseline ∪ current after dropping missing.
+public func evidentlyDefaultStatTest(numeric: Bool, referenceRows: Int, uniqueCount: Int) -> String {
+    if referenceRows <= 1000 {
+        if numeric { return uniqueCount > 5 ? "ks" : (uniqueCount > 2 ? "chisquare" : "z") }
+        return uniqueCount > 2 ? "chisquare" : "z"
+    }
+    if numeric { return uniqueCount > 5 ? "wasserstein" : "jensenshannon" }
+    return "jensenshannon"
+}

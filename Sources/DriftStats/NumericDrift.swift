@@ -107,8 +107,8 @@ public struct NumericComparison: Sendable, Equatable {
     public var bins: BinnedShares
 }
 
-/// Compares one window column (sorted, finite) with a prepared baseline. O(n_ref + n_cur)
-/// for KS and Wasserstein (one merge each), O(bins · log n) for everything binned.
+/// Compares one window column (sorted, finite) with a prepared baseline: one galloping pass
+/// for KS and Wasserstein (`mergedECDF`), O(bins · log n) for everything binned.
 public func compareNumeric(
     _ reference: NumericReference,
     sortedWindow window: UnsafeBufferPointer<Double>,
@@ -118,9 +118,9 @@ public func compareNumeric(
     return reference.sorted.withUnsafeBufferPointer { ref -> NumericComparison in
         let nRef = ref.count
         let nCur = window.count
-        let ks = ksTest(ksExtremes(sorted1: ref, sorted2: window), n1: nRef, n2: nCur,
-                        alternative: options.ksAlternative, method: options.ksMethod)
-        let w1 = wassersteinDistance(sorted: ref, sorted: window)
+        let merged = mergedECDF(baseline: ref, window: window)
+        let ks = ksTest(merged.ks, n1: nRef, n2: nCur, alternative: options.ksAlternative, method: options.ksMethod)
+        let w1 = merged.wasserstein
         let norm = Swift.max(reference.stdPop, options.wassersteinStdFloor)
 
         let bins: BinnedShares
