@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages driftwatch builds and tests against, when missing.
+# Idempotent and quiet when everything is there. Needs root (or sudo) only to install.
+set -euo pipefail
+
+packages=(
+  liblapack-dev liblapacke-dev libopenblas-dev  # CLAPACK: PCA drift (LAPACK), BLAS
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing Debian packages: ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need, builds, runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v swift >/dev/null || { echo "swift not found: install Swift 6.3 (https://www.swift.org/install/linux/)" >&2; exit 1; }
+scripts/install-deps.sh
+swift build --build-tests
+# XCTest only (no Swift Testing suites), so the last line counts the tests that ran.
+# timeout: a hung child process must not eat CI's 90 minutes.
+timeout 45m swift test --skip-build --disable-swift-testing
