@@ -34,5 +34,7 @@ let package = Package(
         // Golden fixtures live in Tests/Fixtures and are found through #filePath.
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"]),
         .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore"]),
+        // Runs the built executable end to end (exit codes, output formats, errors).
+        .testTarget(name: "driftwatchTests", dependencies: ["driftwatch"]),
     ]
 )
