@@ -1,0 +1,131 @@
+/// A monitored model's schema and settings: the body of `PUT /v1/models/{model}`.
+public struct ModelSettings: Sendable, Codable, Equatable {
+    public struct FeatureSpec: Sendable, Codable, Equatable {
+        public var name: String
+        public var kind: FeatureKind
+        public init(name: String, kind: FeatureKind) {
+            self.name = name
+            self.kind = kind
+        }
+    }
+
+    /// Windows close after `rows` production observations, or `seconds` after they opened.
+    public struct WindowSpec: Sendable, Codable, Equatable {
+        public var rows: Int?
+        public var seconds: Double?
+        public init(rows: Int? = nil, seconds: Double? = nil) {
+            self.rows = rows
+            self.seconds = seconds
+        }
+    }
+
+    /// Drift is confirmed when `windows` of the last `of` windows drifted.
+    public struct ConfirmSpec: Sendable, Codable, Equatable {
+        public var windows: Int
+        public var of: Int
+        public init(windows: Int, of: Int) {
+            self.windows = windows
+            self.of = of
+        }
+    }
+
+    /// A confirmed episode resolves after `cleanWindows` clean windows in a row.
+    public struct ResolveSpec: Sendable, Codable, Equatable {
+        public var cleanWindows: Int
+        enum CodingKeys: String, CodingKey { case cleanWindows = "clean_windows" }
+        public init(cleanWindows: Int) { self.cleanWindows = cleanWindows }
+    }
+
+    public var features: [FeatureSpec]
+    public var prediction: FeatureSpec?
+    public var window: WindowSpec
+    /// A window is evaluated only when it holds at least this many rows.
+    public var minRows: Int
+    public var detector: DetectorConfig
+    public var confirm: ConfirmSpec
+    public var resolve: ResolveSpec
+    /// Stored batches older than this are deleted (hours); nil keeps everything.
+    public var retentionHours: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case features, prediction, window, minRows = "min_rows", detector, confirm, resolve
+        case retentionHours = "retention_hours"
+    }
+
+    public static let defaultWindow = WindowSpec(rows: 1000)
+    public static let defaultConfirm = ConfirmSpec(windows: 2, of: 3)
+    public static let defaultResolve = ResolveSpec(cleanWindows: 3)
+
+    public init(features: [FeatureSpec], prediction: FeatureSpec? = nil, window: WindowSpec = ModelSettings.defaultWindow,
+                minRows: Int = 100, detector: DetectorConfig = DetectorConfig(),
+                confirm: ConfirmSpec = ModelSettings.defaultConfirm, resolve: ResolveSpec = ModelSettings.defaultResolve,
+                retentionHours: Double? = 168) {
+        self.features = features
+        self.prediction = prediction
+        self.window = window
+        self.minRows = minRows
+        self.detector = detector
+        self.confirm = confirm
+        self.resolve = resolve
+        self.retentionHours = retentionHours
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        features = try c.decodeIfPresent([FeatureSpec].self, forKey: .features) ?? []
+        prediction = try c.decodeIfPresent(FeatureSpec.self, forKey: .prediction)
+        window = try c.decodeIfPresent(WindowSpec.self, forKey: .window) ?? Self.defaultWindow
+        minRows = try c.decodeIfPresent(Int.self, forKey: .minRows) ?? 100
+        detector = try c.decodeIfPresent(DetectorConfig.self, forKey: .detector) ?? DetectorConfig()
+        confirm = try c.decodeIfPresent(ConfirmSpec.self, forKey: .confirm) ?? Self.defaultConfirm
+        resolve = try c.decodeIfPresent(ResolveSpec.self, forKey: .resolve) ?? Self.defaultResolve
+        retentionHours = try c.decodeIfPresent(Double.self, forKey: .retentionHours) ?? 168
+    }
+
+    /// Checks everything a person could get wrong, with a message that says how to fix it.
+    public func validate() throws {
+        func fail(_ m: String) -> ConfigError { ConfigError(message: m) }
+        var seen = Set<String>()
+        for f in features + (prediction.map { [$0] } ?? []) {
+            guard isValidFeatureName(f.name) else {
+                throw fail("feature name \"\(f.name)\" is not allowed: use 1–128 printable characters, no quotes, backslashes or control characters")
+            }
+            guard seen.insert(f.name).inserted else { throw fail("feature \"\(f.name)\" is declared twice") }
+        }
+        switch (window.rows, window.seconds) {
+        case (nil, nil): throw fail("window needs \"rows\" or \"seconds\"")
+        case (.some, .some): throw fail("window takes \"rows\" or \"seconds\", not both")
+        case (let r?, nil) where r < 1 || r > 10_000_000: throw fail("window.rows must be between 1 and 10000000, got \(r)")
+        case (nil, let s?) where !(s >= 1 && s <= 30 * 86400): throw fail("window.seconds must be between 1 and 2592000, got \(s)")
+        default: break
+        }
+        guard minRows >= 1 else { throw fail("min_rows must be ≥ 1, got \(minRows)") }
+        if let r = window.rows, minRows > r { throw fail("min_rows (\(minRows)) cannot exceed window.rows (\(r))") }
+        guard confirm.of >= 1 && confirm.of <= 100 else { throw fail("confirm.of must be between 1 and 100, got \(confirm.of)") }
+        guard confirm.windows >= 1 && confirm.windows <= confirm.of else {
+            throw fail("confirm.windows must be between 1 and confirm.of (\(confirm.of)), got \(confirm.windows)")
+        }
+        guard resolve.cleanWindows >= 1 && resolve.cleanWindows <= 1000 else {
+            throw fail("resolve.clean_windows must be between 1 and 1000, got \(resolve.cleanWindows)")
+        }
+        if let h = retentionHours, !(h > 0) { throw fail("retention_hours must be > 0, got \(h)") }
+        try detector.validate()
+    }
+}
+
+/// Model names: `[A-Za-z0-9_.-]{1,128}` (they appear in URLs and metric labels).
+public func isValidModelName(_ name: String) -> Bool {
+    guard (1...128).contains(name.utf8.count) else { return false }
+    return name.utf8.allSatisfy { c in
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2E || c == 0x2D
+    }
+}
+
+/// Feature names become metric label values and HTML text: printable, no quotes or
+/// backslashes, 1–128 bytes.
+public func isValidFeatureName(_ name: String) -> Bool {
+    guard (1...128).contains(name.utf8.count) else { return false }
+    return name.unicodeScalars.allSatisfy { s in
+        s.value >= 0x20 && s.value != 0x7F && s != "\"" && s != "\\" && !(0x80...0x9F).contains(s.value)
+    }
+}

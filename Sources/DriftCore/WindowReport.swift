@@ -1,0 +1,83 @@
+/// One closed window of a monitored model, evaluated: what `GET /v1/models/{m}/drift`
+/// returns and what the store keeps. `features` and `summary` are the same objects as
+/// `driftwatch check --format json`; the prediction is evaluated like a feature but kept
+/// out of the features' drifted share.
+public struct WindowReport: Sendable, Codable, Equatable {
+    public var model: String
+    public var seq: Int
+    /// Event-time bounds of the window's rows, Unix seconds.
+    public var startedAt: Double
+    public var endedAt: Double
+    /// When it was evaluated, Unix seconds.
+    public var evaluatedAt: Double
+    public var rows: Int
+    public var baselineVersion: Int
+    public var baselineRows: Int
+    public var detector: DetectorConfig
+    public var features: [FeatureResult]
+    public var prediction: FeatureResult?
+    public var summary: DriftSummary
+    /// Episode state after this window, and the transitions it caused.
+    public var episodeState: EpisodeState
+    public var transitions: [EpisodeTransition]
+
+    enum CodingKeys: String, CodingKey {
+        case model, seq, startedAt = "started_at", endedAt = "ended_at", evaluatedAt = "evaluated_at", rows
+        case baselineVersion = "baseline_version", baselineRows = "baseline_rows", detector, features, prediction
+        case summary, episodeState = "episode_state", transitions
+    }
+
+    public init(model: String, seq: Int, startedAt: Double, endedAt: Double, evaluatedAt: Double, rows: Int,
+                baselineVersion: Int, baselineRows: Int, detector: DetectorConfig, features: [FeatureResult],
+                prediction: FeatureResult?, summary: DriftSummary, episodeState: EpisodeState, transitions: [EpisodeTransition]) {
+        self.model = model
+        self.seq = seq
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.evaluatedAt = evaluatedAt
+        self.rows = rows
+        self.baselineVersion = baselineVersion
+        self.baselineRows = baselineRows
+        self.detector = detector
+        self.features = features
+        self.prediction = prediction
+        self.summary = summary
+        self.episodeState = episodeState
+        self.transitions = transitions
+    }
+}
+
+/// The baseline of a monitored model split into its features and its prediction column.
+public struct ModelBaseline: Sendable {
+    public var version: Int
+    public var features: BaselineProfile
+    public var prediction: BaselineProfile?
+    public var limits: IngestLimits
+
+    public init(version: Int, profile: BaselineProfile, settings: ModelSettings) {
+        self.version = version
+        let predictionName = settings.prediction?.name
+        var f = profile
+        f.features = profile.features.filter { $0.name != predictionName }
+        features = f
+        if let predictionName, let p = profile.features.first(where: { $0.name == predictionName }) {
+            prediction = BaselineProfile(source: profile.source, rows: profile.rows, features: [p])
+        } else {
+            prediction = nil
+        }
+        limits = IngestLimits(baseline: profile)
+    }
+}
+
+/// Evaluates a closed window: features (BH across them), and the prediction on its own.
+public func evaluate(window: WindowAccumulator, baseline: ModelBaseline, config: DetectorConfig, model: String,
+                     seq: Int, now: Double) -> (features: DriftReport, prediction: FeatureResult?) {
+    let data = window.windowData(source: "\(model) window \(seq)")
+    let report = evaluateWindow(baseline: baseline.features, window: data.features, config: config)
+    var prediction: FeatureResult?
+    if let pb = baseline.prediction, let pw = data.prediction, let name = pb.features.first?.name {
+        let r = evaluateWindow(baseline: pb, window: WindowData(source: data.features.source, rows: data.features.rows, features: [name: pw]), config: config)
+        prediction = r.features.first
+    }
+    return (report, prediction)
+}
