@@ -1,10 +1,10 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Targets follow ../shared/DESIGN.md: dependencies point down
-// (driftwatch → DriftCore → DriftStats → CLAPACK). The statistics core has no
-// package dependencies so that it builds in seconds; the server stack comes
-// with the service targets.
+// Targets follow ../shared/DESIGN.md; dependencies point down:
+//   driftwatch → DriftServer → DriftStore, DriftIngest → DriftCore → DriftStats → CLAPACK
+// The statistics core has no package dependencies so that it builds in seconds; the
+// server stack (Hummingbird, GRDB, Prometheus) only comes in with the service targets.
 let package = Package(
     name: "driftwatch",
     platforms: [.macOS(.v14)],
@@ -15,6 +15,15 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -24,16 +33,48 @@ let package = Package(
         ),
         .target(name: "DriftStats", dependencies: ["CLAPACK"]),
         .target(name: "DriftCore", dependencies: ["DriftStats"]),
+        // Decoding of every ingest format into ObservationBatch, and the compact batch
+        // encoding the store keeps (protobuf, generated code committed).
+        .target(
+            name: "DriftIngest",
+            dependencies: [
+                "DriftCore",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            exclude: ["driftwatch.proto"]
+        ),
+        .target(
+            name: "DriftStore",
+            dependencies: ["DriftCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "DriftServer",
+            dependencies: [
+                "DriftCore", "DriftIngest", "DriftStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "driftwatch",
             dependencies: [
-                "DriftCore",
+                "DriftCore", "DriftServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Golden fixtures live in Tests/Fixtures and are found through #filePath.
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"]),
         .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore"]),
+        .testTarget(name: "DriftIngestTests", dependencies: ["DriftIngest"]),
+        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore"]),
+        .testTarget(name: "DriftServerTests", dependencies: [
+            "DriftServer", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Runs the built executable end to end (exit codes, output formats, errors).
         .testTarget(name: "driftwatchTests", dependencies: ["driftwatch"]),
     ]

@@ -5,6 +5,10 @@ set -euo pipefail
 
 packages=(
   liblapack-dev liblapacke-dev libopenblas-dev  # CLAPACK: PCA drift (LAPACK), BLAS
+  libsqlite3-dev                                # GRDB's system SQLite
+  zlib1g-dev                                    # gzip request bodies (compress-nio)
+  libcurl4-openssl-dev                          # FoundationNetworking (URLSession) in the demo and tests
+  prometheus                                    # promtool: check metrics and rules in tests
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,142 @@
+import DriftCore
+import Foundation
+import Metrics
+import Prometheus
+
+/// The service's Prometheus metrics. Domain metrics live in `registry` with help text;
+/// Hummingbird's request metrics come through swift-metrics into `httpRegistry` (swift-metrics
+/// carries no help text, so `/metrics` adds it — promtool's lint wants HELP on every family).
+public final class DriftMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    public let httpRegistry = PrometheusCollectorRegistry()
+
+    /// swift-metrics names from Hummingbird's MetricsMiddleware → Prometheus names and help.
+    static let httpNames: [String: (name: String, help: String)] = [
+        "hb.requests": ("driftwatch_http_requests_total", "HTTP requests handled, by method, route and status."),
+        "hb.request.errors": ("driftwatch_http_request_errors_total", "HTTP requests that ended in an error, by method and route."),
+        "http.server.request.duration": ("driftwatch_http_request_duration_seconds", "HTTP request duration in seconds, by method, route and status."),
+        "http.server.active_requests": ("driftwatch_http_active_requests", "HTTP requests in flight, by method."),
+    ]
+
+    public init() {}
+
+    /// The swift-metrics factory for Hummingbird's MetricsMiddleware.
+    public func makeFactory() -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: httpRegistry)
+        factory.nameAndLabelSanitizer = { name, labels in
+            (Self.httpNames[name]?.name ?? "driftwatch_" + name.replacingOccurrences(of: ".", with: "_"), labels)
+        }
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(2), .seconds(5),
+        ]
+        return factory
+    }
+
+    private func d(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, helpText: help)
+    }
+
+    // MARK: ingest
+
+    public func observations(model: String, endpoint: Endpoint, _ n: Int) {
+        registry.makeCounter(descriptor: d("driftwatch_observations_total", "Observations accepted and stored, by model and endpoint."),
+                             labels: [("model", model), ("endpoint", endpoint.rawValue)]).increment(by: Int64(n))
+    }
+
+    public func rejected(model: String, reason: String, _ n: Int) {
+        registry.makeCounter(descriptor: d("driftwatch_observations_rejected_total", "Observations or requests rejected at ingest, by model and reason."),
+                             labels: [("model", model), ("reason", reason)]).increment(by: Int64(n))
+    }
+
+    public func missing(model: String, feature: String, _ n: Int) {
+        registry.makeCounter(descriptor: d("driftwatch_feature_missing_total", "Production observations with the feature missing (null, absent or empty)."),
+                             labels: [("model", model), ("feature", feature)]).increment(by: Int64(n))
+    }
+
+    public func violation(model: String, feature: String, check: QualityCheck, _ n: Int) {
+        registry.makeCounter(descriptor: d("driftwatch_data_quality_violations_total", "Data-quality violations at ingest: missing, nan, infinite, wrong_type, out_of_range (of the baseline), unseen_category, unknown_feature."),
+                             labels: [("model", model), ("feature", feature), ("check", check.rawValue)]).increment(by: Int64(n))
+    }
+
+    public func predictionValues(model: String, _ values: [Double]) {
+        let h = registry.makeValueHistogram(
+            descriptor: d("driftwatch_prediction_value", "Production prediction values (scores), by model."),
+            labels: [("model", model)], buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+        for v in values { h.record(v) }
+    }
+
+    // MARK: windows
+
+    public func windowRows(model: String, _ rows: Int) {
+        registry.makeGauge(descriptor: d("driftwatch_window_rows", "Production rows in the model's open window."),
+                           labels: [("model", model)]).set(Double(rows))
+    }
+
+    public func evaluated(model: String, seconds: Double) {
+        registry.makeCounter(descriptor: d("driftwatch_window_evaluations_total", "Windows closed and evaluated against the baseline."),
+                             labels: [("model", model)]).increment()
+        registry.makeValueHistogram(descriptor: d("driftwatch_window_evaluation_seconds", "Time to evaluate one window (all features), seconds."),
+                                    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]).record(seconds)
+    }
+
+    public func report(model: String, _ report: WindowReport) {
+        for f in report.features + (report.prediction.map { [$0] } ?? []) {
+            let labels = [("model", model), ("feature", f.name)]
+            func gauge(_ name: String, _ help: String, _ value: Double?) {
+                guard let value, value.isFinite else { return }
+                registry.makeGauge(descriptor: d(name, help), labels: labels).set(value)
+            }
+            gauge("driftwatch_feature_psi", "Population stability index of the feature in the last window against the baseline.", f.psi)
+            gauge("driftwatch_feature_ks_statistic", "Two-sample KS statistic D of the feature in the last window.", f.ks?.statistic)
+            gauge("driftwatch_feature_ks_pvalue", "KS p-value (Benjamini-Hochberg adjusted) of the feature in the last window.", f.ks?.pvalueAdjusted ?? f.ks?.pvalue)
+            gauge("driftwatch_feature_js_distance", "Jensen-Shannon distance of the feature in the last window.", f.js)
+            gauge("driftwatch_feature_wasserstein_normed", "Wasserstein-1 distance over the baseline's std in the last window.", f.wassersteinNormed)
+            gauge("driftwatch_feature_drifted", "1 when the feature drifted in the last window (adjusted p < alpha and PSI over threshold), else 0.",
+                  f.status == .insufficientData ? nil : (f.drifted ? 1 : 0))
+            gauge("driftwatch_feature_missing_ratio", "Share of the feature's values missing in the last window.", f.quality.missingShare)
+            if let shifts = f.percentiles?.shift {
+                for (q, v) in shifts where v.isFinite {
+                    // Label `percentile`, not `quantile`: Prometheus reserves `quantile` for
+                    // summaries and promtool's lint rejects it on a gauge.
+                    registry.makeGauge(descriptor: d("driftwatch_feature_quantile_shift", "Percentile of the last window minus the baseline's, by percentile (p1…p99)."),
+                                       labels: labels + [("percentile", q)]).set(v)
+                }
+            }
+        }
+        registry.makeGauge(descriptor: d("driftwatch_model_drift_share", "Share of the model's features that drifted in the last window."),
+                           labels: [("model", model)]).set(report.summary.driftedShare)
+    }
+
+    public func episode(model: String, state: EpisodeState) {
+        registry.makeGauge(descriptor: d("driftwatch_model_drift_confirmed", "1 while the model has a confirmed drift episode, else 0."),
+                           labels: [("model", model)]).set(state == .confirmed ? 1.0 : 0.0)
+        for s in EpisodeState.allCases {
+            registry.makeGauge(descriptor: d("driftwatch_model_episode_state", "1 for the model's current episode state (ok, suspected, confirmed, resolved)."),
+                               labels: [("model", model), ("state", s.rawValue)]).set(s == state ? 1.0 : 0.0)
+        }
+    }
+
+    public func buildInfo(version: String) {
+        registry.makeGauge(descriptor: d("driftwatch_build_info", "Always 1; the version label says which driftwatch runs."),
+                           labels: [("version", version)]).set(1.0)
+    }
+
+    /// The text exposition of both registries, with HELP added to the swift-metrics families.
+    public func exposition() -> [UInt8] {
+        var out = registry.emitToBuffer()
+        let http = String(decoding: httpRegistry.emitToBuffer(), as: UTF8.self)
+        let helpByName = Dictionary(uniqueKeysWithValues: Self.httpNames.values.map { ($0.name, $0.help) })
+        var text = ""
+        for line in http.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("# TYPE ") {
+                let name = line.dropFirst(7).split(separator: " ").first.map(String.init) ?? ""
+                text += "# HELP \(name) \(helpByName[name] ?? "HTTP server metric from swift-metrics.")\n"
+            }
+            if !line.isEmpty { text += line + "\n" }
+        }
+        out.append(contentsOf: text.utf8)
+        return out
+    }
+}

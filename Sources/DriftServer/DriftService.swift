@@ -1,0 +1,144 @@
+import DriftCore
+import DriftIngest
+import DriftStore
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import ServiceLifecycle
+
+/// All monitored models, by name.
+actor ModelRegistry {
+    private var monitors: [String: ModelMonitor] = [:]
+
+    func monitor(_ name: String) -> ModelMonitor? { monitors[name] }
+    func all() -> [ModelMonitor] { monitors.keys.sorted().compactMap { monitors[$0] } }
+    func insert(_ m: ModelMonitor) { monitors[m.name] = m }
+    func remove(_ name: String) { monitors[name] = nil }
+}
+
+/// Admission control for ingest: beyond `limit` requests being stored at once, new ones get
+/// 429 with Retry-After instead of queueing in memory.
+actor IngestGate {
+    private var inflight = 0
+    let limit: Int
+    init(limit: Int) { self.limit = limit }
+
+    func enter() -> Bool {
+        guard inflight < limit else { return false }
+        inflight += 1
+        return true
+    }
+    func leave() { inflight -= 1 }
+}
+
+/// The driftwatch service: store, models, HTTP API, metrics, background window timer.
+public final class DriftService: Sendable {
+    public let config: ServerConfiguration
+    public let store: DriftStore
+    public let metrics: DriftMetrics
+    let logger: Logger
+    let models = ModelRegistry()
+    let gate: IngestGate
+    let tokens: TokenTable
+    let kserveJoin = KServeJoin()
+    let clock: @Sendable () -> Date
+
+    public init(config: ServerConfiguration, logger: Logger, metrics: DriftMetrics = DriftMetrics(),
+                clock: @escaping @Sendable () -> Date = { Date() }) throws {
+        try config.validate()
+        let tokens = try config.tokensFile.map { try TokenTable(file: $0) } ?? TokenTable()
+        if tokens.isEmpty && !config.isLoopback && !config.insecure {
+            throw ServerConfigError(message: "refusing to listen on \(config.host) without tokens: give --tokens FILE, or --insecure to allow an open API")
+        }
+        self.config = config
+        self.tokens = tokens
+        self.logger = logger
+        self.metrics = metrics
+        self.clock = clock
+        self.gate = IngestGate(limit: config.maxInflightIngest)
+        do {
+            self.store = try DriftStore(directory: config.dataDir, durability: config.storeDurability)
+        } catch {
+            throw ServerConfigError(message: "cannot open the store in \(config.dataDir): \(error)")
+        }
+        metrics.buildInfo(version: driftwatchServiceVersion)
+    }
+
+    /// Loads every stored model (and the config file's models) and rebuilds open windows.
+    public func restore() async throws {
+        for (name, settings) in config.models ?? [:] {
+            _ = try store.upsertModel(name: name, settingsJSON: try encodeSettings(settings), now: clock())
+        }
+        for record in try store.models() {
+            let settings = try JSONDecoder().decode(ModelSettings.self, from: Data(record.settingsJSON.utf8))
+            let m = ModelMonitor(name: record.name, settings: settings, store: store, metrics: metrics, logger: logger, clock: clock)
+            try await m.restore()
+            await models.insert(m)
+        }
+    }
+
+    /// The Hummingbird application (routes, middleware, metrics), with the window timer as a service.
+    public func makeApplication(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(LogRequestsMiddleware(.info))
+        router.middlewares.add(MetricsMiddleware())
+        router.middlewares.add(ProblemMiddleware())
+        router.middlewares.add(AuthMiddleware(tokens: tokens))
+        addRoutes(to: router)
+        var app = Application(
+            router: router,
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "driftwatch"),
+            onServerRunning: onServerRunning,
+            logger: logger)
+        app.addServices(WindowTimer(service: self))
+        return app
+    }
+
+    /// Runs until SIGTERM/SIGINT, then shuts down gracefully (in-flight requests finish,
+    /// the store is closed).
+    public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
+        try await restore()
+        let app = makeApplication(onServerRunning: onServerRunning)
+        let group = ServiceGroup(configuration: .init(
+            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        try store.close()
+        logger.notice("driftwatch stopped; store closed")
+    }
+
+    func monitor(_ name: String) async throws -> ModelMonitor {
+        guard isValidModelName(name) else { throw Problem.badRequest("model name \"\(name)\" must match [A-Za-z0-9_.-]{1,128}") }
+        guard let m = await models.monitor(name) else {
+            throw Problem.notFound("no model named \"\(name)\": create it with PUT /v1/models/\(name)")
+        }
+        return m
+    }
+}
+
+let driftwatchServiceVersion = "0.2.0"
+
+func encodeSettings(_ s: ModelSettings) throws -> String {
+    String(decoding: try reportEncoder.encode(s), as: UTF8.self)
+}
+
+/// Closes time-based windows once a second.
+struct WindowTimer: Service {
+    let service: DriftService
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .seconds(1))
+            for m in await service.models.all() {
+                do {
+                    _ = try await m.tick()
+                } catch {
+                    service.logger.error("window timer", metadata: ["model": .string(m.name), "error": .string("\(error)")])
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,318 @@
+import DriftCore
+import DriftIngest
+import DriftStore
+import Foundation
+import Logging
+
+/// One monitored model: its settings and prepared baseline, the open window, the episode
+/// tracker. An actor, so a batch's store append and its addition to the window happen in
+/// the same order for every batch (the window's batch-id bounds then say exactly which
+/// batches it holds — what the restart rebuild relies on).
+actor ModelMonitor {
+    let name: String
+    private(set) var settings: ModelSettings
+    private(set) var baseline: ModelBaseline?
+    private var window: WindowAccumulator
+    private var tracker: EpisodeTracker
+    private var openEpisode: EpisodeRecord?
+    private var nextSeq: Int
+    private(set) var lastReport: WindowReport?
+    private let store: DriftStore
+    private let metrics: DriftMetrics
+    private let logger: Logger
+    private let clock: @Sendable () -> Date
+
+    init(name: String, settings: ModelSettings, store: DriftStore, metrics: DriftMetrics, logger: Logger,
+         clock: @escaping @Sendable () -> Date) {
+        self.name = name
+        self.settings = settings
+        self.store = store
+        self.metrics = metrics
+        self.logger = logger
+        self.clock = clock
+        window = WindowAccumulator(settings: settings)
+        tracker = EpisodeTracker(confirm: settings.confirm, resolve: settings.resolve)
+        nextSeq = 1
+    }
+
+    // MARK: restart
+
+    /// Restores the model from the store: baseline, episode tracker, last report, and the
+    /// open window rebuilt from the batches after the last closed window.
+    func restore() throws {
+        if let b = try store.latestBaseline(model: name) {
+            let profile = try BaselineCodec.decode(Array(b.profile))
+            baseline = ModelBaseline(version: b.version, profile: profile, settings: settings)
+        }
+        let recent = try store.windows(model: name, limit: 200).reversed()
+        var t = EpisodeTracker(confirm: settings.confirm, resolve: settings.resolve)
+        for w in recent {
+            _ = t.observe(windowSeq: Int(w.seq), at: w.endedAt.timeIntervalSince1970, drifted: w.drifted,
+                          driftedFeatures: [], driftedShare: w.driftShare)
+        }
+        tracker = t
+        openEpisode = try store.episodes(model: name, limit: 1).first.flatMap { e in
+            e.state == EpisodeState.suspected.rawValue || e.state == EpisodeState.confirmed.rawValue ? e : nil
+        }
+        if let last = recent.last {
+            nextSeq = Int(last.seq) + 1
+            lastReport = try? JSONDecoder().decode(WindowReport.self, from: Data(last.reportJSON.utf8))
+        }
+        var after = try store.lastWindow(model: name)?.lastBatchID ?? 0
+        window = WindowAccumulator(settings: settings)
+        let limits = baseline?.limits ?? IngestLimits()
+        while true {
+            let batches = try store.batches(model: name, afterBatchID: after, limit: 200)
+            if batches.isEmpty { break }
+            for b in batches {
+                let batch = try decodeStoredBatch(Array(b.payload))
+                window.add(batch, batchID: b.id, receivedAt: b.receivedAt.timeIntervalSince1970, limits: limits)
+                after = b.id
+            }
+        }
+        metrics.windowRows(model: name, window.rows)
+        metrics.episode(model: name, state: tracker.state)
+        logger.info("model restored", metadata: [
+            "model": .string(name), "baseline_version": .stringConvertible(baseline?.version ?? 0),
+            "open_window_rows": .stringConvertible(window.rows), "episode_state": .string(tracker.state.rawValue),
+        ])
+    }
+
+    // MARK: settings and baseline
+
+    /// New settings: the open window restarts if the schema changed.
+    func update(settings newSettings: ModelSettings) {
+        let schemaChanged = newSettings.features != settings.features || newSettings.prediction != settings.prediction
+        settings = newSettings
+        if schemaChanged { window = WindowAccumulator(settings: newSettings) }
+        tracker = EpisodeTracker(confirm: newSettings.confirm, resolve: newSettings.resolve)
+        if let b = baseline {
+            baseline = ModelBaseline(version: b.version, profile: mergedProfile(b), settings: newSettings)
+        }
+    }
+
+    private func mergedProfile(_ b: ModelBaseline) -> BaselineProfile {
+        var p = b.features
+        p.features += b.prediction?.features ?? []
+        return p
+    }
+
+    func install(baseline profile: BaselineProfile, version: Int) {
+        baseline = ModelBaseline(version: version, profile: profile, settings: settings)
+    }
+
+    // MARK: ingest
+
+    struct Appended: Sendable {
+        var batchID: Int64
+        var duplicate: Bool
+        var rows: Int
+        var windowRows: Int
+        var closed: WindowReport?
+    }
+
+    /// Stores the batch (committed before this returns: acknowledged means on disk), adds it
+    /// to the open window, counts quality, and closes the window when it is full.
+    func append(_ batch: ObservationBatch, payload: [UInt8], idempotencyKey: String?, receivedAt: Date) throws -> Appended {
+        var ids: [(id: String, row: Int)] = []
+        ids.reserveCapacity(batch.count)
+        for (row, id) in batch.ids.enumerated() { if let id { ids.append((id, row)) } }
+        let times = batch.timestamps.compactMap { $0 }
+        let outcome = try store.appendBatch(
+            model: name, receivedAt: receivedAt, rows: batch.count, firstEventTime: times.min(), lastEventTime: times.max(),
+            idempotencyKey: idempotencyKey, payload: Data(payload), predictionIDs: ids)
+        switch outcome {
+        case .duplicate(let id, let rows):
+            return Appended(batchID: id, duplicate: true, rows: rows, windowRows: window.rows, closed: nil)
+        case .stored(let id):
+            let tally = window.add(batch, batchID: id, receivedAt: receivedAt.timeIntervalSince1970, limits: baseline?.limits ?? IngestLimits())
+            count(tally)
+            var closed: WindowReport?
+            if let target = settings.window.rows, window.rows >= target {
+                closed = try close(now: clock())
+            }
+            metrics.windowRows(model: name, window.rows)
+            return Appended(batchID: id, duplicate: false, rows: batch.count, windowRows: window.rows, closed: closed)
+        }
+    }
+
+    private func count(_ tally: IngestTally) {
+        for (endpoint, n) in tally.rowsByEndpoint { metrics.observations(model: name, endpoint: endpoint, n) }
+        var unknownNames = 0
+        for (feature, checks) in tally.violations {
+            for (check, n) in checks {
+                if check == .unknownFeature {
+                    // Sender-chosen names: bounded label cardinality.
+                    unknownNames += 1
+                    let label = isValidFeatureName(feature) && unknownNames <= 50 ? feature : "_other"
+                    metrics.violation(model: name, feature: label, check: check, n)
+                    continue
+                }
+                metrics.violation(model: name, feature: feature, check: check, n)
+                if check == .missing { metrics.missing(model: name, feature: feature, n) }
+            }
+        }
+        if !tally.predictionValues.isEmpty { metrics.predictionValues(model: name, tally.predictionValues) }
+    }
+
+    // MARK: windows
+
+    /// Closes a time-based window whose time is up (and that holds min_rows).
+    func tick() throws -> WindowReport? {
+        guard let seconds = settings.window.seconds, let opened = window.openedAt else { return nil }
+        let now = clock()
+        guard now.timeIntervalSince1970 - opened >= seconds, window.rows >= settings.minRows else { return nil }
+        return try close(now: now)
+    }
+
+    enum CloseRefusal: Error {
+        case noBaseline
+        case tooFewRows(rows: Int, minRows: Int)
+    }
+
+    /// `POST /v1/models/{m}/evaluate`: close the window now if it holds min_rows.
+    func closeNow() throws -> WindowReport {
+        guard baseline != nil else { throw CloseRefusal.noBaseline }
+        guard window.rows >= settings.minRows else { throw CloseRefusal.tooFewRows(rows: window.rows, minRows: settings.minRows) }
+        guard let report = try close(now: clock()) else { throw CloseRefusal.noBaseline }
+        return report
+    }
+
+    /// Evaluates and stores the open window, feeds the episode tracker, updates metrics,
+    /// and opens a fresh window. nil when there is no baseline (the window keeps filling).
+    private func close(now: Date) throws -> WindowReport? {
+        guard let baseline, let first = window.firstBatchID, let last = window.lastBatchID else { return nil }
+        let started = ContinuousClock.now
+        let seq = nextSeq
+        let nowSeconds = now.timeIntervalSince1970
+        let result = evaluate(window: window, baseline: baseline, config: settings.detector, model: name, seq: seq, now: nowSeconds)
+        let drifted = result.features.summary.datasetDrifted
+        let driftedNames = result.features.features.filter(\.drifted).map(\.name)
+        let transitions = tracker.observe(windowSeq: seq, at: window.endedAt ?? nowSeconds, drifted: drifted,
+                                          driftedFeatures: driftedNames, driftedShare: result.features.summary.driftedShare)
+        let report = WindowReport(
+            model: name, seq: seq, startedAt: window.startedAt ?? nowSeconds, endedAt: window.endedAt ?? nowSeconds,
+            evaluatedAt: nowSeconds, rows: window.rows, baselineVersion: baseline.version, baselineRows: baseline.features.rows,
+            detector: settings.detector, features: result.features.features, prediction: result.prediction,
+            summary: result.features.summary, episodeState: tracker.state, transitions: transitions)
+        let json = String(decoding: try reportEncoder.encode(report), as: UTF8.self)
+        try store.insertWindow(WindowRecord(
+            model: name, seq: Int64(seq), startedAt: Date(timeIntervalSince1970: report.startedAt),
+            endedAt: Date(timeIntervalSince1970: report.endedAt), firstBatchID: first, lastBatchID: last,
+            rows: report.rows, drifted: drifted, driftShare: report.summary.driftedShare, reportJSON: json))
+        try record(transitions)
+        nextSeq += 1
+        lastReport = report
+        window = WindowAccumulator(settings: settings)
+        let elapsed = ContinuousClock.now - started
+        metrics.evaluated(model: name, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        metrics.report(model: name, report)
+        metrics.episode(model: name, state: tracker.state)
+        metrics.windowRows(model: name, 0)
+        logger.info("window evaluated", metadata: [
+            "model": .string(name), "seq": .stringConvertible(seq), "rows": .stringConvertible(report.rows),
+            "drifted_features": .string(driftedNames.joined(separator: ",")), "dataset_drifted": .stringConvertible(drifted),
+            "episode_state": .string(tracker.state.rawValue),
+        ])
+        if let retention = settings.retentionHours {
+            _ = try? store.pruneBatches(model: name, receivedBefore: now.addingTimeInterval(-retention * 3600))
+        }
+        return report
+    }
+
+    /// Stores the episode and its transitions.
+    private func record(_ transitions: [EpisodeTransition]) throws {
+        for t in transitions {
+            let at = Date(timeIntervalSince1970: t.at)
+            let evidence = String(decoding: try reportEncoder.encode(t), as: UTF8.self)
+            var episode: EpisodeRecord
+            if t.from == .ok || t.from == .resolved {
+                episode = EpisodeRecord(id: 0, model: name, state: t.to.rawValue, openedAt: at, confirmedAt: nil,
+                                        resolvedAt: nil, lastWindowSeq: Int64(t.windowSeq), evidenceJSON: evidence)
+            } else if var open = openEpisode {
+                open.state = t.to == .ok ? "cleared" : t.to.rawValue
+                open.lastWindowSeq = Int64(t.windowSeq)
+                if t.to == .confirmed { open.confirmedAt = at; open.evidenceJSON = evidence }
+                if t.to == .resolved || t.to == .ok { open.resolvedAt = at }
+                episode = open
+            } else {
+                continue
+            }
+            episode = try store.upsertEpisode(episode)
+            openEpisode = (t.to == .suspected || t.to == .confirmed) ? episode : nil
+            try store.insertTransition(TransitionRecord(
+                episodeID: episode.id, model: name, from: t.from.rawValue, to: t.to.rawValue, at: at,
+                windowSeq: Int64(t.windowSeq), evidenceJSON: evidence))
+            logger.notice("episode transition", metadata: [
+                "model": .string(name), "episode": .stringConvertible(episode.id), "from": .string(t.from.rawValue),
+                "to": .string(t.to.rawValue), "window_seq": .stringConvertible(t.windowSeq),
+                "drifted_features": .string(t.driftedFeatures.joined(separator: ",")),
+            ])
+        }
+    }
+
+    // MARK: status
+
+    struct Status: Sendable, Codable {
+        var model: String
+        var settings: ModelSettings
+        var baselineVersion: Int?
+        var baselineRows: Int?
+        var observationsStored: Int
+        var window: WindowFill
+        var episode: EpisodeStatus
+        var lastWindow: LastWindow?
+
+        struct WindowFill: Sendable, Codable {
+            var rows: Int
+            var targetRows: Int?
+            var seconds: Double?
+            var openedAt: Double?
+            var minRows: Int
+            enum CodingKeys: String, CodingKey { case rows, targetRows = "target_rows", seconds, openedAt = "opened_at", minRows = "min_rows" }
+        }
+        struct EpisodeStatus: Sendable, Codable {
+            var state: EpisodeState
+            var id: Int64?
+            var since: Double?
+        }
+        struct LastWindow: Sendable, Codable {
+            var seq: Int
+            var endedAt: Double
+            var drifted: Int
+            var driftedShare: Double
+            var worstFeatures: [String]
+            enum CodingKeys: String, CodingKey { case seq, endedAt = "ended_at", drifted, driftedShare = "drifted_share", worstFeatures = "worst_features" }
+        }
+        enum CodingKeys: String, CodingKey {
+            case model, settings, baselineVersion = "baseline_version", baselineRows = "baseline_rows"
+            case observationsStored = "observations_stored", window, episode, lastWindow = "last_window"
+        }
+    }
+
+    func status() throws -> Status {
+        let since = openEpisode.map { e in (e.confirmedAt ?? e.openedAt).timeIntervalSince1970 }
+        return Status(
+            model: name, settings: settings, baselineVersion: baseline?.version, baselineRows: baseline?.features.rows,
+            observationsStored: try store.observationCount(model: name),
+            window: .init(rows: window.rows, targetRows: settings.window.rows, seconds: settings.window.seconds,
+                          openedAt: window.openedAt, minRows: settings.minRows),
+            episode: .init(state: tracker.state, id: openEpisode?.id, since: since),
+            lastWindow: lastReport.map { r in
+                .init(seq: r.seq, endedAt: r.endedAt, drifted: r.summary.drifted, driftedShare: r.summary.driftedShare,
+                      worstFeatures: Array(r.features.filter(\.drifted).prefix(3).map(\.name)))
+            })
+    }
+
+    var episodeState: EpisodeState { tracker.state }
+    var featureKinds: [String: FeatureKind] {
+        Dictionary(uniqueKeysWithValues: (settings.features + (settings.prediction.map { [$0] } ?? [])).map { ($0.name, $0.kind) })
+    }
+}
+
+/// A fresh encoder per use: JSONEncoder is a class, not shared across tasks.
+var reportEncoder: JSONEncoder {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return e
+}

@@ -1,0 +1,409 @@
+import DriftCore
+import DriftIngest
+import DriftStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension HTTPField.Name {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+}
+
+extension DriftService {
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
+        router.get("/readyz") { _, _ in try await self.ready() }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition())))
+        }
+
+        router.get("/v1/models") { _, _ in try await self.listModels() }
+        router.put("/v1/models/:model") { request, context in try await self.putModel(request, context) }
+        router.get("/v1/models/:model") { _, context in
+            try jsonResponse(try await self.monitor(try context.parameters.require("model")).status())
+        }
+        router.delete("/v1/models/:model") { _, context in try await self.deleteModel(try context.parameters.require("model")) }
+        router.put("/v1/models/:model/baseline") { request, context in try await self.putBaseline(request, context) }
+        router.post("/v1/models/:model/observations") { request, context in try await self.postObservations(request, context) }
+        router.post("/v1/models/:model/evaluate") { _, context in try await self.evaluateNow(try context.parameters.require("model")) }
+        router.get("/v1/models/:model/drift") { _, context in try await self.latestDrift(try context.parameters.require("model")) }
+        router.get("/v1/models/:model/windows") { request, context in try await self.listWindows(request, context) }
+        router.get("/v1/models/:model/episodes") { request, context in try await self.listEpisodes(request, context) }
+        router.post("/v1/kserve") { request, context in try await self.postKServe(request, context) }
+    }
+
+    // MARK: health
+
+    func ready() async throws -> Response {
+        do { try store.ping() } catch { throw Problem(.serviceUnavailable, "store not ready: \(error)") }
+        var missing: [String] = []
+        for m in await models.all() where await m.baseline == nil { missing.append(m.name) }
+        let body = ["status": "ready", "models_without_baseline": missing.joined(separator: ",")]
+        return try jsonResponse(body)
+    }
+
+    // MARK: models
+
+    func listModels() async throws -> Response {
+        var out: [ModelMonitor.Status] = []
+        for m in await models.all() { out.append(try await m.status()) }
+        return try jsonResponse(["models": out])
+    }
+
+    func putModel(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("model")
+        guard isValidModelName(name) else { throw Problem.badRequest("model name \"\(name)\" must match [A-Za-z0-9_.-]{1,128}") }
+        let body = try await readBody(request, decodeGzip: false)
+        let settings: ModelSettings
+        do {
+            settings = try JSONDecoder().decode(ModelSettings.self, from: Data(body))
+        } catch let e as DecodingError {
+            throw Problem.badRequest("model settings: \(describe(e))")
+        } catch let e as ConfigError {
+            throw Problem.unprocessable("model settings: \(e.message)")
+        }
+        do { try settings.validate() } catch { throw Problem.unprocessable("model settings: \(error)") }
+        guard !settings.features.isEmpty else { throw Problem.unprocessable("model settings: \"features\" must name at least one feature") }
+        _ = try store.upsertModel(name: name, settingsJSON: try encodeSettings(settings), now: clock())
+        let created: Bool
+        if let existing = await models.monitor(name) {
+            await existing.update(settings: settings)
+            created = false
+        } else {
+            await models.insert(ModelMonitor(name: name, settings: settings, store: store, metrics: metrics, logger: logger, clock: clock))
+            created = true
+        }
+        return try jsonResponse(try await monitor(name).status(), status: created ? .created : .ok)
+    }
+
+    func deleteModel(_ name: String) async throws -> Response {
+        _ = try await monitor(name)
+        _ = try store.deleteModel(named: name)
+        await models.remove(name)
+        return Response(status: .noContent)
+    }
+
+    // MARK: baseline
+
+    func putBaseline(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("model")
+        guard isValidModelName(name) else { throw Problem.badRequest("model name \"\(name)\" must match [A-Za-z0-9_.-]{1,128}") }
+        let body = try await readBody(request, decodeGzip: true)
+        let q = request.uri.queryParameters
+        func list(_ key: String) -> [String] {
+            q.get(key).map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
+        }
+        let existing = await models.monitor(name)
+        let settings = await existing?.settings
+        let predictionName = q.get("prediction") ?? settings?.prediction?.name
+        let idColumns = Set(list("id") + list("timestamp"))
+        var plan = CSVColumnPlan(categorical: Set(list("categorical")), ignore: idColumns)
+        if let settings {
+            plan.fixedKinds = Dictionary(uniqueKeysWithValues: (settings.features + (settings.prediction.map { [$0] } ?? [])).map { ($0.name, $0.kind) })
+        }
+        let table = try parseBaselineTable(body, contentType: request.headers[.contentType], plan: plan, name: name, predictionName: predictionName)
+        guard table.rows > 0 else { throw Problem.unprocessable("baseline has a header but no rows") }
+
+        // The model's schema: given, or inferred from the baseline's columns.
+        let schema: ModelSettings
+        if let settings {
+            let columns = Set(table.columns.map(\.name))
+            let absent = (settings.features + (settings.prediction.map { [$0] } ?? [])).map(\.name).filter { !columns.contains($0) }
+            if !absent.isEmpty {
+                throw Problem.unprocessable("baseline lacks the model's column(s): \(absent.joined(separator: ", "))")
+            }
+            schema = settings
+        } else {
+            if let p = predictionName, table.column(named: p) == nil {
+                throw Problem.unprocessable("prediction column \"\(p)\" is not in the baseline's header")
+            }
+            let features = table.columns.filter { $0.name != predictionName }.map { ModelSettings.FeatureSpec(name: $0.name, kind: $0.kind) }
+            let prediction = predictionName.flatMap { p in table.column(named: p).map { ModelSettings.FeatureSpec(name: p, kind: $0.kind) } }
+            schema = ModelSettings(features: features, prediction: prediction)
+            do { try schema.validate() } catch { throw Problem.unprocessable("baseline columns: \(error)") }
+            guard !features.isEmpty else { throw Problem.unprocessable("baseline has no feature columns") }
+        }
+        let wanted = Set((schema.features + (schema.prediction.map { [$0] } ?? [])).map(\.name))
+        var kept = table
+        kept.columns = table.columns.filter { wanted.contains($0.name) }
+        let profile = BaselineProfile(table: kept, config: schema.detector)
+        let blob = BaselineCodec.encode(profile)
+        if existing == nil {
+            _ = try store.upsertModel(name: name, settingsJSON: try encodeSettings(schema), now: clock())
+            await models.insert(ModelMonitor(name: name, settings: schema, store: store, metrics: metrics, logger: logger, clock: clock))
+        }
+        let metadata = String(decoding: try reportEncoder.encode(["content_type": request.headers[.contentType] ?? "", "bytes": String(body.count)]), as: UTF8.self)
+        let record = try store.insertBaseline(model: name, source: "PUT /v1/models/\(name)/baseline", rows: table.rows,
+                                              profile: Data(blob), metadataJSON: metadata, now: clock())
+        let m = try await monitor(name)
+        await m.install(baseline: profile, version: record.version)
+        struct FeatureSummary: Encodable {
+            var name: String
+            var kind: FeatureKind
+            var values: Int
+            var missing: Int
+        }
+        struct BaselineAnswer: Encodable {
+            var model: String
+            var version: Int
+            var rows: Int
+            var created_model: Bool
+            var features: [FeatureSummary]
+            var prediction: String?
+        }
+        let answer = BaselineAnswer(
+            model: name, version: record.version, rows: table.rows, created_model: existing == nil,
+            features: profile.features.map { FeatureSummary(name: $0.name, kind: $0.kind, values: $0.quality.usable, missing: $0.quality.missing) },
+            prediction: schema.prediction?.name)
+        return try jsonResponse(answer, status: .created)
+    }
+
+    private func parseBaselineTable(_ body: [UInt8], contentType: String?, plan: CSVColumnPlan, name: String, predictionName: String?) throws -> Table {
+        let type = contentType?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "text/csv"
+        switch type {
+        case "text/csv", "application/csv":
+            do {
+                return try readCSVTable(bytes: body, source: "baseline", plan: plan)
+            } catch let e as InputError {
+                throw Problem.badRequest("baseline CSV: \(e.description)")
+            }
+        case "application/json":
+            // JSON columnar, the same shape as columnar observations: {"features":{…},"predictions":[…]}.
+            let decoded: DecodedBatch
+            do {
+                decoded = try decodeObservations(body, format: .jsonColumnar)
+            } catch let e as IngestDecodingError {
+                throw Problem.badRequest("baseline JSON: \(e.message)")
+            }
+            return tableFromBatch(decoded.batch, predictionName: predictionName, plan: plan)
+        default:
+            throw Problem(.unsupportedMediaType, "baseline must be text/csv (with a header row) or application/json (columnar), got \(type)")
+        }
+    }
+
+    // MARK: ingest
+
+    func postObservations(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("model")
+        let m = try await monitor(name)
+        guard await gate.enter() else {
+            metrics.rejected(model: name, reason: "backpressure", 1)
+            var p = Problem(.tooManyRequests, "the store is behind; retry after 1 s")
+            p.headers[.retryAfter] = "1"
+            throw p
+        }
+        do {
+            let response = try await ingest(request, monitor: m, name: name)
+            await gate.leave()
+            return response
+        } catch {
+            await gate.leave()
+            throw error
+        }
+    }
+
+    private func ingest(_ request: Request, monitor m: ModelMonitor, name: String) async throws -> Response {
+        let receivedAt = clock()
+        let body: [UInt8]
+        do {
+            body = try await readBody(request, decodeGzip: true)
+        } catch let p as Problem {
+            metrics.rejected(model: name, reason: p.status == .contentTooLarge ? "too_large" : "bad_body", 1)
+            throw p
+        }
+        guard let format = IngestFormat(contentType: request.headers[.contentType], body: body) else {
+            metrics.rejected(model: name, reason: "unsupported_media_type", 1)
+            throw Problem(.unsupportedMediaType, "observations must be application/json (rows or columnar), application/x-ndjson or application/x-protobuf; got \(request.headers[.contentType] ?? "no Content-Type")")
+        }
+        let decoded: DecodedBatch
+        do {
+            decoded = try decodeObservations(body, format: format)
+        } catch let e as IngestDecodingError {
+            metrics.rejected(model: name, reason: "malformed", 1)
+            throw Problem.badRequest(e.message)
+        }
+        if !decoded.rejected.isEmpty { metrics.rejected(model: name, reason: "invalid_row", decoded.rejected.count) }
+        guard await m.baseline != nil else {
+            throw Problem.conflict("model \"\(name)\" has no baseline yet: PUT /v1/models/\(name)/baseline first")
+        }
+        let key = request.headers[.idempotencyKey]
+        if let key, key.isEmpty || key.utf8.count > 256 {
+            throw Problem.badRequest("Idempotency-Key must be 1–256 characters")
+        }
+        var appended: ModelMonitor.Appended?
+        if decoded.batch.count > 0 {
+            let payload = encodeBatchForStorage(decoded.batch)
+            appended = try await m.append(decoded.batch, payload: payload, idempotencyKey: key, receivedAt: receivedAt)
+        }
+        return try jsonResponse(IngestAnswer(
+            accepted: appended.map { $0.duplicate ? $0.rows : decoded.batch.count } ?? 0,
+            rejected: decoded.rejected.count, rejections: Array(decoded.rejected.prefix(1000)),
+            batchID: appended?.batchID, duplicate: appended?.duplicate ?? false,
+            windowRows: appended?.windowRows, windowClosed: appended?.closed?.seq), status: .accepted)
+    }
+
+    struct IngestAnswer: Encodable {
+        var accepted: Int
+        var rejected: Int
+        var rejections: [RejectedRow]
+        var batchID: Int64?
+        var duplicate: Bool
+        var windowRows: Int?
+        var windowClosed: Int?
+        enum CodingKeys: String, CodingKey {
+            case accepted, rejected, rejections, batchID = "batch_id", duplicate, windowRows = "window_rows", windowClosed = "window_closed"
+        }
+    }
+
+    /// The request body, within the size limit, gunzipped when `Content-Encoding: gzip`.
+    func readBody(_ request: Request, decodeGzip: Bool) async throws -> [UInt8] {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > config.maxBodyBytes {
+            throw Problem(.contentTooLarge, "body of \(length) bytes is over the limit of \(config.maxBodyBytes) bytes; send smaller batches")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: config.maxBodyBytes)
+        } catch {
+            throw Problem(.contentTooLarge, "body is over the limit of \(config.maxBodyBytes) bytes; send smaller batches")
+        }
+        let bytes = Array(buffer.readableBytesView)
+        let encoding = request.headers[.contentEncoding]?.lowercased() ?? "identity"
+        switch encoding {
+        case "identity", "":
+            return bytes
+        case "gzip", "x-gzip":
+            guard decodeGzip else { throw Problem(.unsupportedMediaType, "Content-Encoding gzip is not accepted on this route") }
+            do {
+                return try gunzip(bytes, maxOutput: config.maxDecodedBytes)
+            } catch {
+                throw Problem.badRequest("gzip body could not be decoded: \(error)")
+            }
+        default:
+            throw Problem(.unsupportedMediaType, "Content-Encoding \(encoding) is not supported (identity or gzip)")
+        }
+    }
+
+    // MARK: windows and episodes
+
+    func evaluateNow(_ name: String) async throws -> Response {
+        let m = try await monitor(name)
+        do {
+            return try jsonResponse(try await m.closeNow())
+        } catch let refusal as ModelMonitor.CloseRefusal {
+            switch refusal {
+            case .noBaseline: throw Problem.conflict("model \"\(name)\" has no baseline yet: PUT /v1/models/\(name)/baseline first")
+            case .tooFewRows(let rows, let minRows):
+                throw Problem.conflict("the open window holds \(rows) rows; min_rows is \(minRows)")
+            }
+        }
+    }
+
+    func latestDrift(_ name: String) async throws -> Response {
+        let m = try await monitor(name)
+        struct DriftAnswer: Encodable {
+            var model: String
+            var report: WindowReport?
+            var episode: ModelMonitor.Status.EpisodeStatus
+        }
+        let status = try await m.status()
+        return try jsonResponse(DriftAnswer(model: name, report: await m.lastReport, episode: status.episode))
+    }
+
+    func listWindows(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("model")
+        _ = try await monitor(name)
+        let limit = try limitParameter(request, default: 20)
+        let windows = try store.windows(model: name, limit: limit)
+        // Stored reports are JSON already: splice them, no re-encoding.
+        var body = "{\"model\":\"\(name)\",\"windows\":["
+        body += windows.map(\.reportJSON).joined(separator: ",")
+        body += "]}"
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    func listEpisodes(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("model")
+        _ = try await monitor(name)
+        let limit = try limitParameter(request, default: 20)
+        struct EpisodeAnswer: Encodable {
+            var id: Int64
+            var state: String
+            var opened_at: Double
+            var confirmed_at: Double?
+            var resolved_at: Double?
+            var last_window_seq: Int64
+            var transitions: [TransitionAnswer]
+        }
+        struct TransitionAnswer: Encodable {
+            var from: String
+            var to: String
+            var at: Double
+            var window_seq: Int64
+        }
+        var out: [EpisodeAnswer] = []
+        for e in try store.episodes(model: name, limit: limit) {
+            let ts = try store.transitions(episodeID: e.id).map {
+                TransitionAnswer(from: $0.from, to: $0.to, at: $0.at.timeIntervalSince1970, window_seq: $0.windowSeq)
+            }
+            out.append(EpisodeAnswer(id: e.id, state: e.state, opened_at: e.openedAt.timeIntervalSince1970,
+                                     confirmed_at: e.confirmedAt?.timeIntervalSince1970, resolved_at: e.resolvedAt?.timeIntervalSince1970,
+                                     last_window_seq: e.lastWindowSeq, transitions: ts))
+        }
+        return try jsonResponse(["episodes": out])
+    }
+
+    private func limitParameter(_ request: Request, default d: Int) throws -> Int {
+        guard let raw = request.uri.queryParameters.get("limit") else { return d }
+        guard let n = Int(raw), (1...1000).contains(n) else { throw Problem.badRequest("limit must be an integer from 1 to 1000, got \"\(raw)\"") }
+        return n
+    }
+}
+
+/// A baseline given as JSON columnar observations, as a Table (features plus the prediction column).
+func tableFromBatch(_ batch: ObservationBatch, predictionName: String?, plan: CSVColumnPlan) -> Table {
+    var columns: [Column] = []
+    var all = batch.features.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    if let p = batch.predictions { all.append((predictionName ?? "prediction", p)) }
+    for (name, column) in all where !plan.ignore.contains(name) {
+        var q = QualityCounts()
+        q.total = batch.count
+        let forcedCategorical = plan.categorical.contains(name) || plan.fixedKinds[name] == .categorical
+        var anyText = false
+        for r in 0..<batch.count { if case .text = column.cell(at: r) { anyText = true; break } }
+        if forcedCategorical || (anyText && plan.fixedKinds[name] != .numeric) {
+            var dict: [String] = []
+            var index: [String: Int32] = [:]
+            var codes: [Int32] = []
+            for r in 0..<batch.count {
+                let label: String
+                switch column.cell(at: r) {
+                case .missing: q.missing += 1; codes.append(-1); continue
+                case .text(let s): label = s
+                case .number(let v): label = categoryLabel(v)
+                }
+                if let c = index[label] { codes.append(c) } else {
+                    index[label] = Int32(dict.count)
+                    codes.append(Int32(dict.count))
+                    dict.append(label)
+                }
+            }
+            columns.append(.categorical(CategoricalColumn(name: name, codes: codes, dictionary: dict, quality: q)))
+        } else {
+            var values: [Double] = []
+            values.reserveCapacity(batch.count)
+            for r in 0..<batch.count {
+                switch column.cell(at: r) {
+                case .missing: q.missing += 1; values.append(.nan)
+                case .text: q.wrongType += 1; values.append(.nan)
+                case .number(let v):
+                    if v.isNaN { q.nan += 1 } else if v == .infinity { q.positiveInfinity += 1 } else if v == -.infinity { q.negativeInfinity += 1 }
+                    values.append(v)
+                }
+            }
+            columns.append(.numeric(NumericColumn(name: name, values: values, quality: q)))
+        }
+    }
+    return Table(source: "baseline", rows: batch.count, columns: columns)
+}

@@ -1,0 +1,151 @@
+import Foundation
+import GRDB
+
+// Models and their versioned baselines.
+extension DriftStore {
+    /// Creates the model or replaces its settings; `createdAt` is kept on update.
+    @discardableResult
+    public func upsertModel(name: String, settingsJSON: String, now: Date) throws -> ModelRecord {
+        guard !name.isEmpty else { throw DriftStoreError.invalidArgument("model name is empty") }
+        return try writer.write { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    INSERT INTO models (name, settings_json, created_at, updated_at)
+                    VALUES (?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET
+                        settings_json = excluded.settings_json, updated_at = excluded.updated_at
+                    RETURNING name, settings_json, created_at, updated_at
+                    """,
+                arguments: [name, settingsJSON, now.unixSeconds, now.unixSeconds])
+            guard let row else { throw DriftStoreError.notFound("model '\(name)' after upsert") }
+            return try ModelRecord(row: row)
+        }
+    }
+
+    public func model(named name: String) throws -> ModelRecord? {
+        try writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM models WHERE name = ?", arguments: [name]
+            ).map(ModelRecord.init(row:))
+        }
+    }
+
+    /// All models, by name.
+    public func models() throws -> [ModelRecord] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM models ORDER BY name").map(ModelRecord.init(row:))
+        }
+    }
+
+    /// Deletes the model and everything of it (baselines, batches, id index, windows,
+    /// episodes and transitions, outbox actions). Returns false when there was no such model.
+    @discardableResult
+    public func deleteModel(named name: String) throws -> Bool {
+        try writer.write { db in
+            // prediction_ids has no foreign key (hot path), so it is cleared explicitly;
+            // everything else cascades from models(name).
+            try db.execute(sql: "DELETE FROM prediction_ids WHERE model = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM models WHERE name = ?", arguments: [name])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Baselines
+
+    /// Stores a new baseline as the model's next version (1, 2, …).
+    public func insertBaseline(
+        model: String, source: String, rows: Int, profile: Data, metadataJSON: String, now: Date
+    ) throws -> BaselineRecord {
+        guard rows >= 0 else { throw DriftStoreError.invalidArgument("baseline rows \(rows) < 0") }
+        return try requiringModel(model) {
+            try writer.write { db in
+                // The writer is serialized, so MAX+1 cannot race with another insert.
+                let last = try Int.fetchOne(
+                    db, sql: "SELECT MAX(version) FROM baselines WHERE model = ?", arguments: [model])
+                let record = BaselineRecord(
+                    model: model, version: (last ?? 0) + 1, createdAt: now, source: source, rows: rows,
+                    profile: profile, metadataJSON: metadataJSON)
+                try db.execute(
+                    sql: """
+                        INSERT INTO baselines (model, version, created_at, source, rows, profile, metadata_json)
+                        VALUES (?, ?, ?, ?, ?, COALESCE(?, x''), ?)
+                        """,
+                    // COALESCE: GRDB binds an empty Data as NULL (no base address).
+                    arguments: [
+                        model, record.version, now.unixSeconds, source, rows, profile, metadataJSON,
+                    ])
+                return record
+            }
+        }
+    }
+
+    public func latestBaseline(model: String) throws -> BaselineRecord? {
+        try writer.read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM baselines WHERE model = ? ORDER BY version DESC LIMIT 1",
+                arguments: [model]
+            ).map(BaselineRecord.init(row:))
+        }
+    }
+
+    /// A specific version, with its profile.
+    public func baseline(model: String, version: Int) throws -> BaselineRecord? {
+        try writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM baselines WHERE model = ? AND version = ?",
+                arguments: [model, version]
+            ).map(BaselineRecord.init(row:))
+        }
+    }
+
+    /// All versions of the model's baseline, oldest first, without the profile blobs.
+    public func baselineVersions(model: String) throws -> [BaselineSummary] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT model, version, created_at, source, rows, metadata_json
+                    FROM baselines WHERE model = ? ORDER BY version
+                    """,
+                arguments: [model]
+            ).map(BaselineSummary.init(row:))
+        }
+    }
+}
+
+extension ModelRecord {
+    init(row: Row) throws {
+        self.init(
+            name: try row.decode(forColumn: "name"),
+            settingsJSON: try row.decode(forColumn: "settings_json"),
+            createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at"))
+    }
+}
+
+extension BaselineRecord {
+    init(row: Row) throws {
+        self.init(
+            model: try row.decode(forColumn: "model"),
+            version: try row.decode(forColumn: "version"),
+            createdAt: try row.date("created_at"),
+            source: try row.decode(forColumn: "source"),
+            rows: try row.decode(forColumn: "rows"),
+            profile: try row.decode(forColumn: "profile"),
+            metadataJSON: try row.decode(forColumn: "metadata_json"))
+    }
+}
+
+extension BaselineSummary {
+    init(row: Row) throws {
+        self.init(
+            model: try row.decode(forColumn: "model"),
+            version: try row.decode(forColumn: "version"),
+            createdAt: try row.date("created_at"),
+            source: try row.decode(forColumn: "source"),
+            rows: try row.decode(forColumn: "rows"),
+            metadataJSON: try row.decode(forColumn: "metadata_json"))
+    }
+}

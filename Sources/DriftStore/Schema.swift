@@ -1,0 +1,121 @@
+import GRDB
+
+// Named migrations, applied in order by `DatabaseMigrator`. Never edit a shipped migration:
+// add a new one. Conventions:
+// - times are REAL Unix seconds (readable with SQLite's `datetime(x, 'unixepoch')`);
+// - every table that belongs to a model references `models(name) ON DELETE CASCADE`, so that
+//   deleting a model deletes everything of it in one statement (GRDB turns foreign keys on);
+// - `prediction_ids` is the exception: a foreign-key check per id row would sit on the ingest
+//   hot path, so the store deletes those rows itself (model delete, pruning).
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-models-baselines") { db in
+            try db.execute(sql: """
+                CREATE TABLE models (
+                    name          TEXT NOT NULL PRIMARY KEY,
+                    settings_json TEXT NOT NULL,
+                    created_at    REAL NOT NULL,
+                    updated_at    REAL NOT NULL
+                );
+                CREATE TABLE baselines (
+                    model         TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    version       INTEGER NOT NULL CHECK (version >= 1),
+                    created_at    REAL NOT NULL,
+                    source        TEXT NOT NULL,
+                    rows          INTEGER NOT NULL,
+                    profile       BLOB NOT NULL,
+                    metadata_json TEXT NOT NULL,
+                    PRIMARY KEY (model, version)
+                );
+                """)
+        }
+        migrator.registerMigration("v1-batches") { db in
+            // AUTOINCREMENT: batch ids are cursors (windows' first/last batch, "batches after
+            // id"), so an id must never be reused after the newest rows are deleted.
+            try db.execute(sql: """
+                CREATE TABLE batches (
+                    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+                    model            TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    received_at      REAL NOT NULL,
+                    rows             INTEGER NOT NULL CHECK (rows >= 0),
+                    first_event_time REAL,
+                    last_event_time  REAL,
+                    idempotency_key  TEXT,
+                    payload          BLOB NOT NULL
+                );
+                CREATE INDEX batches_by_model ON batches(model, id);
+                CREATE INDEX batches_by_received ON batches(model, received_at);
+                CREATE UNIQUE INDEX batches_by_key ON batches(model, idempotency_key)
+                    WHERE idempotency_key IS NOT NULL;
+                CREATE TABLE prediction_ids (
+                    model         TEXT NOT NULL,
+                    prediction_id TEXT NOT NULL,
+                    batch_id      INTEGER NOT NULL,
+                    row           INTEGER NOT NULL,
+                    PRIMARY KEY (model, prediction_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX prediction_ids_by_batch ON prediction_ids(batch_id);
+                """)
+        }
+        migrator.registerMigration("v1-windows-episodes") { db in
+            try db.execute(sql: """
+                CREATE TABLE windows (
+                    model          TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    seq            INTEGER NOT NULL,
+                    started_at     REAL NOT NULL,
+                    ended_at       REAL NOT NULL,
+                    first_batch_id INTEGER NOT NULL,
+                    last_batch_id  INTEGER NOT NULL,
+                    rows           INTEGER NOT NULL,
+                    drifted        INTEGER NOT NULL CHECK (drifted IN (0, 1)),
+                    drift_share    REAL NOT NULL,
+                    report_json    TEXT NOT NULL,
+                    PRIMARY KEY (model, seq)
+                );
+                CREATE TABLE episodes (
+                    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+                    model           TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    state           TEXT NOT NULL,
+                    opened_at       REAL NOT NULL,
+                    confirmed_at    REAL,
+                    resolved_at     REAL,
+                    last_window_seq INTEGER NOT NULL,
+                    evidence_json   TEXT NOT NULL
+                );
+                CREATE INDEX episodes_by_model ON episodes(model, id);
+                CREATE TABLE episode_transitions (
+                    id            INTEGER PRIMARY KEY,
+                    episode_id    INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+                    model         TEXT NOT NULL,
+                    from_state    TEXT NOT NULL,
+                    to_state      TEXT NOT NULL,
+                    at            REAL NOT NULL,
+                    window_seq    INTEGER NOT NULL,
+                    evidence_json TEXT NOT NULL
+                );
+                CREATE INDEX episode_transitions_by_episode ON episode_transitions(episode_id, id);
+                """)
+        }
+        migrator.registerMigration("v1-outbox") { db in
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+                    model           TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    kind            TEXT NOT NULL,
+                    key             TEXT NOT NULL UNIQUE,
+                    payload_json    TEXT NOT NULL,
+                    state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+                    attempts        INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    last_error      TEXT,
+                    created_at      REAL NOT NULL,
+                    updated_at      REAL NOT NULL
+                );
+                CREATE INDEX outbox_by_model ON outbox(model);
+                CREATE INDEX outbox_due ON outbox(next_attempt_at, id) WHERE state <> 'delivered';
+                """)
+        }
+        return migrator
+    }
+}

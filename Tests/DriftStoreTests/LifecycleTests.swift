@@ -1,0 +1,148 @@
+import Foundation
+import GRDB
+import XCTest
+
+@testable import DriftStore
+
+final class LifecycleTests: XCTestCase {
+    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox"]
+
+    func testFreshDirectoryIsCreatedAndMigrated() throws {
+        let root = try makeTemporaryDirectory(self)
+        let directory = root + "/nested/state"  // intermediate folders are created
+        let store = try DriftStore(directory: directory)
+        defer { try? store.close() }
+        XCTAssertEqual(store.path, directory + "/driftwatch.sqlite")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/driftwatch.sqlite"))
+        let applied = try store.writer.read { db in try Schema.migrator.appliedIdentifiers(db) }
+        XCTAssertEqual(applied, Set(migrations))
+        let tables = try store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations' ORDER BY name")
+        }
+        XCTAssertEqual(tables, ["baselines", "batches", "episode_transitions", "episodes", "models", "outbox", "prediction_ids", "windows"])
+        XCTAssertEqual(try store.pragma("journal_mode"), "wal")
+        XCTAssertEqual(try store.pragma("foreign_keys"), "1")
+        try store.ping()
+    }
+
+    func testDurabilitySettingChoosesSynchronousMode() throws {
+        let root = try makeTemporaryDirectory(self)
+        let normal = try DriftStore(directory: root + "/a")
+        XCTAssertEqual(try normal.pragma("synchronous"), "1")  // NORMAL
+        XCTAssertEqual(normal.durability, .processCrash)
+        try normal.close()
+        let full = try DriftStore(directory: root + "/b", durability: .powerLoss)
+        XCTAssertEqual(try full.pragma("synchronous"), "2")  // FULL
+        try full.close()
+    }
+
+    func testReopeningAnExistingStoreKeepsEverything() throws {
+        let directory = try makeTemporaryDirectory(self)
+        var store = try DriftStore(directory: directory)
+        try store.upsertModel(name: "fraud", settingsJSON: #"{"window":500}"#, now: t(0))
+        let baseline = try store.insertBaseline(
+            model: "fraud", source: "train.csv", rows: 1000, profile: Data([1, 2, 3]),
+            metadataJSON: "{}", now: t(1))
+        let payload = Data((0..<40_000).map { UInt8(truncatingIfNeeded: $0) })
+        let first = try store.append("fraud", rows: 4, at: t(5), key: "k1", idPrefix: "p", payload: payload)
+        let second = try store.append("fraud", rows: 2, at: t(6), idPrefix: "q")
+        try store.insertWindow(window("fraud", seq: 1, first: first.batchID, last: first.batchID))
+        let episode = try store.upsertEpisode(EpisodeRecord(
+            id: 0, model: "fraud", state: "suspected", openedAt: t(7), confirmedAt: nil,
+            resolvedAt: nil, lastWindowSeq: 1, evidenceJSON: "[]"))
+        let transition = TransitionRecord(
+            episodeID: episode.id, model: "fraud", from: "none", to: "suspected", at: t(7),
+            windowSeq: 1, evidenceJSON: "{}")
+        try store.insertTransition(transition)
+        let actionID = try store.enqueueAction(model: "fraud", kind: "alert", key: "a1", payloadJSON: "{}", now: t(8))
+        try store.close()
+        XCTAssertThrowsError(try store.ping(), "a closed store refuses work")
+
+        store = try DriftStore(directory: directory)
+        defer { try? store.close() }
+        XCTAssertEqual(try store.models().map(\.name), ["fraud"])
+        XCTAssertEqual(try store.latestBaseline(model: "fraud"), baseline)
+        let batches = try store.batches(model: "fraud", afterBatchID: 0, limit: 10)
+        XCTAssertEqual(batches.map(\.id), [first.batchID, second.batchID])
+        XCTAssertEqual(batches.first?.payload, payload)
+        XCTAssertEqual(try store.observationCount(model: "fraud"), 6)
+        XCTAssertEqual(try store.lookupPrediction(model: "fraud", id: "q-1")?.batchID, second.batchID)
+        XCTAssertEqual(try store.lastWindow(model: "fraud")?.lastBatchID, first.batchID)
+        XCTAssertEqual(try store.episodes(model: "fraud", limit: 5), [episode])
+        XCTAssertEqual(try store.transitions(episodeID: episode.id), [transition])
+        XCTAssertEqual(try store.dueActions(now: t(9), limit: 5).map(\.id), [actionID])
+        // The idempotency key survived too.
+        XCTAssertEqual(
+            try store.append("fraud", rows: 4, key: "k1"), .duplicate(batchID: first.batchID, rows: 4))
+        // Re-running migrations on an up-to-date file is a no-op.
+        let applied = try store.writer.read { db in try Schema.migrator.appliedIdentifiers(db) }
+        XCTAssertEqual(applied, Set(migrations))
+    }
+
+    /// What kill -9 keeps is what reached the file through the OS: a second, independent
+    /// connection opened while the first store is still open (nothing closed, nothing
+    /// checkpointed) must already see every acknowledged batch.
+    func testAcknowledgedBatchIsVisibleToAnIndependentConnection() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let store = try DriftStore(directory: directory)
+        defer { try? store.close() }
+        try store.upsertModel(name: "m", settingsJSON: "{}", now: t(0))
+        let outcome = try store.append("m", rows: 5, idPrefix: "x")
+        let other = try DatabaseQueue(path: directory + "/driftwatch.sqlite")
+        defer { try? other.close() }
+        let count = try other.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM prediction_ids") }
+        XCTAssertEqual(count, 5)
+        let id = try other.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM batches") }
+        XCTAssertEqual(id, outcome.batchID)
+    }
+
+    func testUnwritableDirectoryNamesThePath() throws {
+        let root = try makeTemporaryDirectory(self)
+        // A regular file where a directory should be: fails even for root (CI runs as root,
+        // so permission bits alone would not stop it).
+        let blocker = root + "/not-a-directory"
+        XCTAssertTrue(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
+        let directory = blocker + "/store"
+        XCTAssertThrowsError(try DriftStore(directory: directory)) { error in
+            guard case DriftStoreError.cannotOpen(let path, _) = error else {
+                return XCTFail("unexpected error \(error)")
+            }
+            XCTAssertEqual(path, directory)
+            XCTAssertTrue("\(error)".hasSuffix("\(blocker) exists and is not a directory"), "\(error)")
+            XCTAssertTrue("\(error)".contains(directory), "\(error)")
+            XCTAssertTrue(error.localizedDescription.contains(directory), error.localizedDescription)
+        }
+    }
+
+    func testDatabasePathThatCannotBeOpenedNamesTheFile() throws {
+        let directory = try makeTemporaryDirectory(self)
+        // The database path itself is a directory: SQLite cannot open it.
+        try FileManager.default.createDirectory(
+            atPath: directory + "/driftwatch.sqlite", withIntermediateDirectories: false)
+        XCTAssertThrowsError(try DriftStore(directory: directory)) { error in
+            XCTAssertTrue("\(error)".contains(directory + "/driftwatch.sqlite"), "\(error)")
+            XCTAssertTrue("\(error)".hasPrefix("cannot open store at "), "\(error)")
+        }
+    }
+
+    func testReadOnlyDirectoryFailsWithPath() throws {
+        try XCTSkipIf(geteuid() == 0, "root ignores permission bits")
+        let root = try makeTemporaryDirectory(self)
+        let directory = root + "/ro"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: directory)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory) }
+        XCTAssertThrowsError(try DriftStore(directory: directory)) { error in
+            XCTAssertTrue("\(error)".contains(directory), "\(error)")
+        }
+    }
+
+    func testInMemoryStoresAreIndependent() throws {
+        let a = try DriftStore.inMemory()
+        let b = try DriftStore.inMemory()
+        try a.upsertModel(name: "m", settingsJSON: "{}", now: t(0))
+        XCTAssertEqual(try b.models(), [])
+        XCTAssertNil(a.path)
+        try a.ping()
+    }
+}
