@@ -63,8 +63,9 @@ let package = Package(
         .executableTarget(
             name: "driftwatch",
             dependencies: [
-                "DriftCore", "DriftServer",
+                "DriftCore", "DriftIngest", "DriftServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Golden fixtures live in Tests/Fixtures and are found through #filePath.

@@ -157,7 +157,13 @@ struct KeyTable {
         guard let k = key.baseAddress else { return false }
         return arena.withUnsafeBufferPointer { a in
             guard let p = a.baseAddress else { return false }
-            return memcmp(p + starts[column], k, n) == 0
+            let name = p + starts[column]
+            // Feature names are short: an inline loop beats a call into memcmp.
+            if n <= 16 {
+                for j in 0..<n where name[j] != k[j] { return false }
+                return true
+            }
+            return memcmp(name, k, n) == 0
         }
     }
 

@@ -34,9 +34,10 @@ func eiselLemire(_ w: UInt64, _ q: Int, negative: Bool) -> Double? {
             let (sum, carry) = lo.addingReportingOverflow(hi2)
             lo = sum
             if carry { hi &+= 1 }
-            // Still ambiguous outside the range where that is proven impossible: give up.
-            if lo == .max && (q < -27 || q > 55) { return nil }
         }
+        // Possibly still ambiguous outside the range where that is proven impossible: give up
+        // (the original paper's conservative rule; it fires almost never).
+        if lo == .max && (q < -27 || q > 55) { return nil }
         let upperBit = Int(hi >> 63)
         let shift = UInt64(upperBit + 9)  // 64 − 52 (explicit mantissa bits) − 3
         var mantissa = hi >> shift

@@ -41,14 +41,21 @@ struct RowsBatchBuilder {
     var rejected: [RejectedRow] = []
     let defaultEndpoint: Endpoint
     /// Expected rows, to size new columns once.
-    let reserve: Int
+    var reserve = 16
 
-    init(defaultEndpoint: Endpoint, reserve: Int) {
+    init(defaultEndpoint: Endpoint) {
         self.defaultEndpoint = defaultEndpoint
-        self.reserve = reserve
-        ids.reserveCapacity(reserve)
-        timestamps.reserveCapacity(reserve)
-        endpoints.reserveCapacity(reserve)
+    }
+
+    /// Sizes every column for `rows` rows. Called once the first row's length tells how many
+    /// rows the body holds, so that columns neither grow by doubling nor over-allocate.
+    mutating func reserve(rows: Int) {
+        reserve = rows
+        ids.reserveCapacity(rows)
+        timestamps.reserveCapacity(rows)
+        endpoints.reserveCapacity(rows)
+        for c in columns.indices { columns[c].numbers.reserveCapacity(rows) }
+        if sawPrediction || predictions.count > 0 { predictions.numbers.reserveCapacity(rows) }
     }
 
     // MARK: One row
@@ -233,6 +240,10 @@ func readTimestamp(_ v: JSONScanner.Scalar, _ s: JSONScanner) -> Result<Double?,
 func readEndpoint(_ v: JSONScanner.Scalar, _ s: JSONScanner, default d: Endpoint) -> Result<Endpoint, FieldError> {
     switch v {
     case .string(let t):
+        // The canonical spellings without making a String (this runs once per row).
+        if s.equals(t, "production") { return .success(.production) }
+        if s.equals(t, "canary") { return .success(.canary) }
+        if s.equals(t, "shadow") { return .success(.shadow) }
         let text = s.string(t)
         if let e = Endpoint(sidecarValue: text) { return .success(e) }
         return .failure(FieldError("unknown endpoint \(quoted(text)); expected \"production\", \"canary\" or \"shadow\""))
@@ -266,8 +277,7 @@ func decodeJSONRows(_ body: [UInt8], defaultEndpoint: Endpoint, maxRows: Int) th
                     + (s.base[s.i] == UInt8(ascii: "[") ? "; to send one observation per line use Content-Type: application/x-ndjson" : "")))
             }
             s.i += 1
-            // Rows ≈ body bytes / 700 for 30 features; a guess only sizes the first allocation.
-            var builder = RowsBatchBuilder(defaultEndpoint: defaultEndpoint, reserve: Swift.min(maxRows, Swift.max(16, count / 256)))
+            var builder = RowsBatchBuilder(defaultEndpoint: defaultEndpoint)
             var sawObservations = false
             if s.peek() != UInt8(ascii: "}") {
                 repeat {
@@ -288,10 +298,12 @@ func decodeJSONRows(_ body: [UInt8], defaultEndpoint: Endpoint, maxRows: Int) th
                     var row = 0
                     repeat {
                         if row >= maxRows { return .failure(tooManyRowsError(maxRows)) }
+                        let rowStart = s.i
                         switch try builder.parseRow(&s) {
                         case .accepted(let p): builder.commit(p)
                         case .rejected(let reason): builder.rejected.append(RejectedRow(row: row, reason: reason))
                         }
+                        if row == 0 { builder.reserve(rows: estimatedRows(count - rowStart, firstRow: s.i - rowStart, maxRows: maxRows)) }
                         row += 1
                     } while try s.nextMember(close: UInt8(ascii: "]"), "in \"observations\"")
                 } while try s.nextMember(close: UInt8(ascii: "}"), "in the top-level object")
@@ -314,11 +326,17 @@ func decodeJSONRows(_ body: [UInt8], defaultEndpoint: Endpoint, maxRows: Int) th
     }
 }
 
+/// Rows in `remaining` bytes if they are all as long as the first (+1/8 for variation).
+private func estimatedRows(_ remaining: Int, firstRow: Int, maxRows: Int) -> Int {
+    let estimate = remaining / Swift.max(firstRow, 1)
+    return Swift.min(maxRows, Swift.max(16, estimate + estimate / 8 + 1))
+}
+
 /// NDJSON: a malformed or invalid line rejects that row only (row = line index, counting
 /// blank lines, which are otherwise ignored).
 func decodeNDJSON(_ body: [UInt8], defaultEndpoint: Endpoint, maxRows: Int) throws(IngestDecodingError) -> DecodedBatch {
     let result: Result<DecodedBatch, IngestDecodingError> = withBodyPointer(body) { base, count in
-        var builder = RowsBatchBuilder(defaultEndpoint: defaultEndpoint, reserve: Swift.min(maxRows, Swift.max(16, count / 256)))
+        var builder = RowsBatchBuilder(defaultEndpoint: defaultEndpoint)
         var lineStart = 0
         var line = 0
         var rows = 0
@@ -338,6 +356,9 @@ func decodeNDJSON(_ body: [UInt8], defaultEndpoint: Endpoint, maxRows: Int) thro
                     switch outcome {
                     case .accepted(let p): builder.commit(p)
                     case .rejected(let reason): builder.rejected.append(RejectedRow(row: line, reason: reason))
+                    }
+                    if rows == 1 {
+                        builder.reserve(rows: estimatedRows(count - lineStart, firstRow: lineEnd + 1 - lineStart, maxRows: maxRows))
                     }
                 } catch {
                     builder.rollback(columnsAtStart: columnsAtStart)

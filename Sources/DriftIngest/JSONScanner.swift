@@ -320,40 +320,67 @@ struct JSONScanner {
 
     // MARK: Numbers
 
-    /// Reads a JSON number at `i` (validating RFC 8259's grammar, then converting the span with
-    /// DriftCore's correctly rounded `parseNumber`). Python's json module writes NaN, Infinity
-    /// and -Infinity for non-finite floats; they are accepted as numbers too.
+    /// Reads a JSON number at `i`, validating RFC 8259's grammar while collecting its decimal
+    /// mantissa and exponent. Up to 19 significant digits (every double's shortest form) are
+    /// converted by Eisel–Lemire; longer numbers and the rare undecidable cases go to DriftCore's
+    /// correctly rounded `parseNumber` on the number's byte span — exact either way. Python's
+    /// json module writes NaN, Infinity and -Infinity for non-finite floats: accepted too.
     @inline(__always)
     mutating func readNumber() throws(JSONSyntaxError) -> NumberToken {
         let start = i
-        var isInteger = true
+        var negative = false
         if base[i] == UInt8(ascii: "-") {
+            negative = true
             i += 1
             if i < end && base[i] == UInt8(ascii: "I") {
                 try consumeLiteral("Infinity")
                 return NumberToken(value: -.infinity, start: start, count: i - start, isInteger: false)
             }
         }
+        var w: UInt64 = 0
+        var digits = 0  // significant digits in w (leading zeros excluded)
+        var q = 0  // decimal exponent of w
+        var isInteger = true
         if i < end && base[i] == UInt8(ascii: "0") {
             i += 1
         } else if i < end && base[i] &- 0x31 < 9 {
-            i += 1
-            while i < end && base[i] &- 0x30 < 10 { i += 1 }
+            readDigits(&w, &digits)
         } else {
             throw error(expected: "a digit")
         }
         if i < end && base[i] == UInt8(ascii: ".") {
             isInteger = false
             i += 1
-            guard i < end && base[i] &- 0x30 < 10 else { throw error(expected: "a digit after the decimal point") }
-            while i < end && base[i] &- 0x30 < 10 { i += 1 }
+            let fractionStart = i
+            // Zeros before the first significant digit (0.000123) only move the exponent.
+            if w == 0 { while i < end && base[i] == UInt8(ascii: "0") { i &+= 1 } }
+            readDigits(&w, &digits)
+            guard i > fractionStart else { throw error(expected: "a digit after the decimal point") }
+            q = fractionStart - i
         }
         if i < end && (base[i] | 0x20) == UInt8(ascii: "e") {
             isInteger = false
             i += 1
-            if i < end && (base[i] == UInt8(ascii: "+") || base[i] == UInt8(ascii: "-")) { i += 1 }
+            var expNegative = false
+            if i < end && (base[i] == UInt8(ascii: "+") || base[i] == UInt8(ascii: "-")) {
+                expNegative = base[i] == UInt8(ascii: "-")
+                i += 1
+            }
             guard i < end && base[i] &- 0x30 < 10 else { throw error(expected: "a digit in the exponent") }
-            while i < end && base[i] &- 0x30 < 10 { i += 1 }
+            var e = 0
+            while i < end {
+                let d = base[i] &- 0x30
+                if d >= 10 { break }
+                if e < 1_000_000 { e = e * 10 + Int(d) }  // beyond any double's range either way
+                i += 1
+            }
+            q += expNegative ? -e : e
+        }
+        if digits == 0 {  // no significant digit (w itself may wrap to 0 past 19 digits)
+            return NumberToken(value: negative ? -0.0 : 0.0, start: start, count: i - start, isInteger: isInteger)
+        }
+        if digits <= 19, let v = eiselLemire(w, q, negative: negative) {
+            return NumberToken(value: v, start: start, count: i - start, isInteger: isInteger)
         }
         let span = UnsafeBufferPointer(start: base + start, count: i - start)
         guard case .number(let value) = parseNumber(span) else {
@@ -361,6 +388,27 @@ struct JSONScanner {
             throw JSONSyntaxError(offset: start, message: "unreadable number")
         }
         return NumberToken(value: value, start: start, count: i - start, isInteger: isInteger)
+    }
+
+    /// Appends the digits at `i` to `w`: eight at a time while they fit in 19 digits (SWAR, as
+    /// fast_float does), then one by one. Past 19 digits `w` wraps, and `digits` > 19 tells the
+    /// caller to use the slow exact path instead.
+    @inline(__always)
+    mutating func readDigits(_ w: inout UInt64, _ digits: inout Int) {
+        while digits <= 11 && i &+ 8 <= end {
+            let chunk = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self).littleEndian
+            guard isEightDigits(chunk) else { break }
+            w = w &* 100_000_000 &+ parseEightDigits(chunk)
+            digits &+= 8
+            i &+= 8
+        }
+        while i < end {
+            let d = base[i] &- 0x30
+            if d >= 10 { break }
+            w = w &* 10 &+ UInt64(d)
+            digits &+= 1
+            i &+= 1
+        }
     }
 
     // MARK: Skipping
@@ -452,6 +500,24 @@ struct JSONScanner {
             throw JSONSyntaxError(offset: i, message: "unexpected \(describeByte(at: i)) after the JSON value")
         }
     }
+}
+
+/// True when all eight bytes of `v` (little-endian) are ASCII digits.
+@inline(__always)
+private func isEightDigits(_ v: UInt64) -> Bool {
+    ((v & 0xF0F0_F0F0_F0F0_F0F0) | (((v &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) >> 4)) == 0x3333_3333_3333_3333
+}
+
+/// The value of eight ASCII digits (first digit in the lowest byte), with three multiplies.
+@inline(__always)
+private func parseEightDigits(_ chunk: UInt64) -> UInt64 {
+    let mask: UInt64 = 0x0000_00FF_0000_00FF
+    let mul1: UInt64 = 0x000F_4240_0000_0064  // 100 + (1000000 << 32)
+    let mul2: UInt64 = 0x0000_2710_0000_0001  // 1 + (10000 << 32)
+    var v = chunk &- 0x3030_3030_3030_3030
+    v = (v &* 10) &+ (v >> 8)
+    v = (((v & mask) &* mul1) &+ (((v >> 16) & mask) &* mul2)) >> 32
+    return v & 0xFFFF_FFFF
 }
 
 /// True when some byte of `w` is '"', '\\' or below 0x20 (classic SWAR zero-byte tests).

@@ -1,0 +1,187 @@
+import ArgumentParser
+import DriftCore
+import DriftIngest
+import DriftServer
+import Foundation
+import Logging
+import ServiceLifecycle
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct BenchIngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Load-test ingest over loopback: observations/s and acknowledgement latency per format.",
+        discussion: """
+            Starts the service in this process on a free port with a fresh data directory (or targets \
+            --server), creates a 30-feature model with a baseline, then posts 500-row batches from \
+            --concurrency clients for --duration seconds per format (JSON rows, JSON columnar, NDJSON, \
+            protobuf). Every 202 is durable (committed to SQLite). Prints observations/s, p50/p99 latency \
+            and resident memory before and after.
+            """
+    )
+
+    @Option(help: "Seconds per format.") var duration: Double = 15
+    @Option(help: "Concurrent senders.") var concurrency: Int = 8
+    @Option(name: .customLong("batch-rows")) var batchRows: Int = 500
+    @Option(help: "Formats: all, or a comma list of rows,columnar,ndjson,protobuf.") var formats: String = "all"
+    @Option(help: "Output: text or json.") var format: BenchFormat = .text
+
+    func run() async throws {
+        let chosen = formats == "all" ? ["rows", "columnar", "ndjson", "protobuf"] : splitList(formats)
+        for f in chosen where !["rows", "columnar", "ndjson", "protobuf"].contains(f) {
+            throw UserFacingError(message: "unknown format \(f): use rows, columnar, ndjson or protobuf")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("driftwatch-bench-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var cfg = ServerConfiguration()
+        cfg.port = 0
+        cfg.dataDir = dir
+        cfg.maxInflightIngest = max(64, concurrency * 2)
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let service = try DriftService(config: cfg, logger: logger)
+        try await service.restore()
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = service.makeApplication { continuation.yield($0.localAddress?.port ?? 0) }
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let server = Task { try await group.run() }
+        var port = 0
+        for await p in stream { port = p; break }
+        let base = "http://127.0.0.1:\(port)"
+
+        // Model: 30 numeric features; window of 100k rows so evaluation runs during the load.
+        let data = SyntheticDataSet(featureCount: 30)
+        let names = data.features.map(\.name)
+        let settings = "{\"features\":[" + names.map { "{\"name\":\"\($0)\",\"kind\":\"numeric\"}" }.joined(separator: ",")
+            + "],\"window\":{\"rows\":100000},\"min_rows\":1000}"
+        _ = try await send(base + "/v1/models/bench", "PUT", Data(settings.utf8), "application/json")
+        let baseline = data.table(rows: 50_000, seed: 1, drifted: false, source: "bench")
+        var csv = names.joined(separator: ",") + "\n"
+        let columns = baseline.columns.map { c -> [Double] in if case .numeric(let n) = c { return n.values } else { return [] } }
+        for r in 0..<baseline.rows { csv += columns.map { $0[r].isNaN ? "" : $0[r].description }.joined(separator: ",") + "\n" }
+        _ = try await send(base + "/v1/models/bench/baseline", "PUT", Data(csv.utf8), "text/csv")
+
+        // Pre-built bodies (16 distinct batches per format), so the client spends little CPU.
+        let window = data.table(rows: batchRows * 16, seed: 2, drifted: false, source: "bench")
+        let windowColumns = window.columns.map { c -> [Double] in if case .numeric(let n) = c { return n.values } else { return [] } }
+        var results: [[String: Any]] = []
+        let rssBefore = residentMiB()
+        for f in chosen {
+            let bodies = (0..<16).map { k in body(format: f, names: names, columns: windowColumns, from: k * batchRows, rows: batchRows) }
+            let r = try await load(base: base, format: f, bodies: bodies)
+            results.append(r)
+        }
+        let rssAfter = residentMiB()
+        await group.triggerGracefulShutdown()
+        _ = try? await server.value
+        try? service.store.close()
+
+        switch format {
+        case .json:
+            let object: [String: Any] = ["results": results, "rss_before_mib": rssBefore, "rss_after_mib": rssAfter,
+                                         "concurrency": concurrency, "batch_rows": batchRows, "features": 30, "duration_s": duration]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        case .text:
+            print("driftwatch bench ingest — \(batchRows)-row batches × 30 features, \(concurrency) senders, \(Int(duration)) s per format, durable (SQLite WAL)")
+            for r in results {
+                let fmt = (r["format"] as? String ?? "").padding(toLength: 9)
+                print("  \(fmt) \(Int(r["observations_per_s"] as? Double ?? 0)) obs/s   p50 \(fixed1(r["p50_ms"] as? Double ?? 0)) ms   p99 \(fixed1(r["p99_ms"] as? Double ?? 0)) ms   (\(r["requests"] ?? 0) requests, \(r["errors"] ?? 0) errors)")
+            }
+            print("  resident memory: \(fixed1(rssBefore)) MiB before, \(fixed1(rssAfter)) MiB after")
+        }
+    }
+
+    private func body(format: String, names: [String], columns: [[Double]], from: Int, rows: Int) -> (Data, String) {
+        switch format {
+        case "rows", "ndjson":
+            var lines: [String] = []
+            for r in from..<(from + rows) {
+                let features = names.enumerated().map { i, n in "\"\(n)\":\(columns[i][r].isNaN ? "null" : columns[i][r].description)" }
+                lines.append("{\"id\":\"p\(r)\",\"ts\":1764000000.5,\"features\":{\(features.joined(separator: ","))},\"prediction\":0.5}")
+            }
+            if format == "ndjson" { return (Data(lines.joined(separator: "\n").utf8), "application/x-ndjson") }
+            return (Data(("{\"observations\":[" + lines.joined(separator: ",") + "]}").utf8), "application/json")
+        case "columnar":
+            let ids = (from..<(from + rows)).map { "\"p\($0)\"" }.joined(separator: ",")
+            let features = names.enumerated().map { i, n in
+                "\"\(n)\":[" + columns[i][from..<(from + rows)].map { $0.isNaN ? "null" : $0.description }.joined(separator: ",") + "]"
+            }
+            return (Data(("{\"ids\":[\(ids)],\"features\":{\(features.joined(separator: ","))}}").utf8), "application/json")
+        default:
+            var cols: [String: IngestColumn] = [:]
+            for (i, n) in names.enumerated() {
+                let slice = Array(columns[i][from..<(from + rows)])
+                let missing = slice.indices.filter { slice[$0].isNaN }
+                cols[n] = .numbers(slice, missingRows: missing)
+            }
+            let batch = ObservationBatch(count: rows, ids: (from..<(from + rows)).map { "p\($0)" }, timestamps: Array(repeating: nil, count: rows),
+                                         endpoints: Array(repeating: .production, count: rows), features: cols, predictions: nil)
+            return (Data(encodeBatchForStorage(batch)), "application/x-protobuf")
+        }
+    }
+
+    private func load(base: String, format: String, bodies: [(Data, String)]) async throws -> [String: Any] {
+        let url = base + "/v1/models/bench/observations"
+        let deadline = Date().addingTimeInterval(duration)
+        let rows = batchRows
+        let started = Date()
+        let perSender = try await withThrowingTaskGroup(of: ([Double], Int, Int).self) { group in
+            for sender in 0..<concurrency {
+                group.addTask {
+                    var latencies: [Double] = []
+                    var errors = 0
+                    var accepted = 0
+                    var k = sender
+                    while Date() < deadline {
+                        let (data, type) = bodies[k % bodies.count]
+                        k += 1
+                        let t0 = ContinuousClock.now
+                        let (status, answer) = try await send(url, "POST", data, type)
+                        let dt = ContinuousClock.now - t0
+                        latencies.append(Double(dt.components.seconds) * 1e3 + Double(dt.components.attoseconds) / 1e15)
+                        if status == 202 { accepted += rows } else {
+                            errors += 1
+                            if errors == 1 { FileHandle.standardError.write(Data("bench: \(status) \(String(decoding: answer.prefix(300), as: UTF8.self))\n".utf8)) }
+                        }
+                    }
+                    return (latencies, errors, accepted)
+                }
+            }
+            var all: [([Double], Int, Int)] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        var latencies = perSender.flatMap(\.0)
+        latencies.sort()
+        func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        let accepted = perSender.reduce(0) { $0 + $1.2 }
+        return ["format": format, "requests": latencies.count, "errors": perSender.reduce(0) { $0 + $1.1 },
+                "observations": accepted, "observations_per_s": Double(accepted) / elapsed,
+                "p50_ms": pct(0.5), "p99_ms": pct(0.99), "bytes_per_request": bodies[0].0.count]
+    }
+}
+
+@Sendable
+func send(_ url: String, _ method: String, _ body: Data, _ type: String) async throws -> (Int, Data) {
+    guard let u = URL(string: url) else { throw UserFacingError(message: "bad URL \(url)") }
+    var r = URLRequest(url: u)
+    r.httpMethod = method
+    r.httpBody = body
+    r.setValue(type, forHTTPHeaderField: "Content-Type")
+    let (data, response) = try await URLSession.shared.data(for: r)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+}
+
+/// Resident set size of this process, MiB (from /proc; FileHandle, since String(contentsOfFile:)
+/// reads only 4 KiB of procfs files).
+func residentMiB() -> Double {
+    guard let h = FileHandle(forReadingAtPath: "/proc/self/status"), let data = try? h.readToEnd() else { return 0 }
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        let kb = Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        return kb / 1024
+    }
+    return 0
+}
