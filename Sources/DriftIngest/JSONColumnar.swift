@@ -142,6 +142,9 @@ private func readFeatures(_ s: inout JSONScanner, _ st: inout ColumnarState) thr
     repeat {
         let key = try s.readKey()
         let name = s.string(key)
+        if name.isEmpty {
+            return .failure(IngestDecodingError("a feature in \"features\" has an empty name (byte \(key.start))"))
+        }
         if names.contains(name) {
             return .failure(IngestDecodingError("feature \(quoted(name)) appears twice in \"features\" (byte \(key.start))"))
         }

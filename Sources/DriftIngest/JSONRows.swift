@@ -140,6 +140,11 @@ struct RowsBatchBuilder {
         var hint = 0
         repeat {
             let key = try s.readKey()
+            if key.count == 0 {
+                try s.skipValue()
+                if reason == nil { reason = "a feature has an empty name" }
+                continue
+            }
             let c = column(for: key, s, hint: hint)
             hint = c + 1
             let first = s.peek()

@@ -158,7 +158,11 @@ private struct FeatureColumns {
             columns[name] = [Cell](repeating: .missing, count: row)
             order.append(name)
         }
-        columns[name, default: []].append(cell)
+        if let n = columns[name]?.count, n > row {
+            columns[name]?[row] = cell  // the same name twice in one row: the last value wins
+        } else {
+            columns[name, default: []].append(cell)
+        }
     }
 
     /// Ends row `row` (0-based): pads columns the row did not mention.
@@ -180,6 +184,7 @@ private func decodeV1Instances(_ v: JSONValue, field: String, featureNames: [Str
             switch instance {
             case .object(let members):
                 for (name, value) in members {
+                    if name.isEmpty { throw IngestDecodingError("\(field)[\(r)]: a feature has an empty name") }
                     guard let cell = scalarCell(value) else {
                         throw IngestDecodingError("\(field)[\(r)]: feature \(quoted(name)) is \(value.kindName); expected a number, a string, a boolean or null")
                     }
@@ -271,12 +276,21 @@ private func readTensor(_ v: JSONValue, index: Int, field: String) throws(Ingest
     guard let data = v.member("data") else {
         throw IngestDecodingError("\(field)[\(index)] (\(quoted(name))) has no \"data\"; binary tensor extensions are not supported")
     }
-    let datatype: String
-    if case .string(let s)? = v.member("datatype") { datatype = s.uppercased() } else { datatype = "" }
+    // `datatype` needs no reading: numbers, strings (BYTES) and booleans (BOOL, as 1/0) are
+    // told apart by their JSON type.
     var leaves: [JSONValue] = []
     flatten(data, into: &leaves)
-    if datatype == "BOOL" {
-        leaves = leaves.map { if case .bool(let b) = $0 { .number(b ? 1 : 0) } else { $0 } }
+    // Nested rows must all be as wide, or row-major order would shift values between rows.
+    if case .array(let outer) = data, let first = outer.first, case .array = first {
+        var width: Int? = nil
+        for row in outer {
+            var rowLeaves: [JSONValue] = []
+            flatten(row, into: &rowLeaves)
+            if let width, width != rowLeaves.count {
+                throw IngestDecodingError("\(field)[\(index)] (\(quoted(name))): nested rows of different lengths (\(width) and \(rowLeaves.count))")
+            }
+            width = rowLeaves.count
+        }
     }
 
     var shape: [Int] = []

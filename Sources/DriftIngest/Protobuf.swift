@@ -121,6 +121,8 @@ private func convert(_ m: PBBatch, ingest: (defaultEndpoint: Endpoint, maxRows: 
         if m.hasPredictions { n = Swift.max(n, m.predictions.numbers.count, m.predictions.texts.count) }
     }
     if let ingest, n > ingest.maxRows { throw tooManyRowsError(ingest.maxRows) }
+    // A stored blob has no request limit; a corrupt count must still not allocate gigabytes.
+    if ingest == nil && n > 100_000_000 { throw IngestDecodingError("\(what): implausible row count \(n)") }
 
     func checkLength(_ field: String, _ len: Int) throws(IngestDecodingError) {
         if len != 0 && len != n {
@@ -228,7 +230,8 @@ private func convert(_ m: PBBatch, ingest: (defaultEndpoint: Endpoint, maxRows: 
     var features: [String: IngestColumn] = [:]
     features.reserveCapacity(m.features.count)
     for c in m.features {
-        if c.name.isEmpty { throw IngestDecodingError("\(what): a feature column has an empty name") }
+        // Every decoder refuses unnamed features; a stored batch keeps whatever it was given.
+        if c.name.isEmpty && ingest != nil { throw IngestDecodingError("\(what): a feature column has an empty name") }
         if features[c.name] != nil { throw IngestDecodingError("\(what): feature \(quoted(c.name)) appears twice") }
         features[c.name] = try column(c, field: "feature \(quoted(c.name))")
     }

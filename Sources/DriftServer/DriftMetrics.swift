@@ -140,3 +140,10 @@ public final class DriftMetrics: Sendable {
         return out
     }
 }
+
+extension DriftMetrics {
+    public func kserveEvent(model: String, type: String, joined: Bool) {
+        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "driftwatch_kserve_events_total", helpText: "KServe CloudEvents stored, by type (request/response) and whether the other half had already arrived."),
+                             labels: [("model", model), ("type", type), ("joined", joined ? "true" : "false")]).increment()
+    }
+}

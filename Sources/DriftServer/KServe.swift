@@ -1,10 +1,104 @@
 import DriftCore
+import DriftIngest
+import Foundation
+import HTTPTypes
 import Hummingbird
 
-actor KServeJoin {}
+/// Remembers which half (request/response) of each recent CloudEvent id has arrived, to count
+/// joined pairs. Both halves are stored durably as they come, under the same prediction id, so
+/// the join itself lives in the store; this only tells metrics how many pairs met.
+actor KServeJoin {
+    private var seen: [String: (request: Bool, response: Bool, at: Date)] = [:]
+    private let horizon: TimeInterval = 600
+
+    /// Records a half; true when its partner had already arrived.
+    func arrive(model: String, id: String, isRequest: Bool, now: Date) -> Bool {
+        let key = model + "\u{0}" + id
+        var entry = seen[key] ?? (false, false, now)
+        let joined = isRequest ? entry.response : entry.request
+        if isRequest { entry.request = true } else { entry.response = true }
+        entry.at = now
+        seen[key] = entry
+        if seen.count > 100_000 { seen = seen.filter { now.timeIntervalSince($0.value.at) < horizon } }
+        return joined
+    }
+}
+
+extension HTTPField.Name {
+    static let ceSpecVersion = HTTPField.Name("ce-specversion")!
+    static let ceID = HTTPField.Name("ce-id")!
+    static let ceType = HTTPField.Name("ce-type")!
+    static let ceSource = HTTPField.Name("ce-source")!
+    static let ceInferenceServiceName = HTTPField.Name("ce-inferenceservicename")!
+    static let ceNamespace = HTTPField.Name("ce-namespace")!
+    static let ceComponent = HTTPField.Name("ce-component")!
+    static let ceEndpoint = HTTPField.Name("ce-endpoint")!
+}
 
 extension DriftService {
+    static let kserveRequestType = "org.kubeflow.serving.inference.request"
+    static let kserveResponseType = "org.kubeflow.serving.inference.response"
+
+    /// `POST /v1/kserve`: CloudEvents in binary mode, as KServe's payload logger sends them.
+    /// The model is `ce-inferenceservicename`; `ce-endpoint` `default` is production, `canary`
+    /// a canary. A request half carries features (named by the model's schema order when the
+    /// payload is positional), a response half the prediction; each is stored as it arrives
+    /// under the prediction id `ce-id` (`ce-id/k` for row k of a multi-row payload). A
+    /// redelivered event (same ce-id and type) counts once.
     func postKServe(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        throw Problem(.notImplemented, "TEMP")
+        let h = request.headers
+        guard let spec = h[.ceSpecVersion] else {
+            throw Problem.badRequest("not a CloudEvent: the ce-specversion header is missing (binary content mode expected)")
+        }
+        guard spec == "1.0" else { throw Problem.badRequest("ce-specversion \(spec) is not supported (1.0)") }
+        guard let ceID = h[.ceID], !ceID.isEmpty, ceID.utf8.count <= 200 else {
+            throw Problem.badRequest("ce-id is missing or longer than 200 characters")
+        }
+        guard let type = h[.ceType], type == Self.kserveRequestType || type == Self.kserveResponseType else {
+            throw Problem.badRequest("ce-type must be \(Self.kserveRequestType) or \(Self.kserveResponseType), got \(h[.ceType] ?? "none")")
+        }
+        guard let name = h[.ceInferenceServiceName] else {
+            throw Problem.badRequest("ce-inferenceservicename is missing: it names the driftwatch model")
+        }
+        guard let endpoint = Endpoint(sidecarValue: h[.ceEndpoint] ?? "default") else {
+            throw Problem.badRequest("ce-endpoint \"\(h[.ceEndpoint] ?? "")\" is not default, canary or shadow")
+        }
+        let m = try await monitor(name)
+        guard await m.baseline != nil else {
+            throw Problem.conflict("model \"\(name)\" has no baseline yet: PUT /v1/models/\(name)/baseline first")
+        }
+        let isRequest = type == Self.kserveRequestType
+        let settings = await m.settings
+        let body = try await readBody(request, decodeGzip: true)
+        let payload: KServePayload
+        do {
+            payload = try decodeKServeInference(body, featureNames: settings.features.map(\.name), outputName: settings.prediction?.name)
+        } catch let e as IngestDecodingError {
+            metrics.rejected(model: name, reason: "malformed", 1)
+            throw Problem.badRequest("KServe \(isRequest ? "request" : "response") body: \(e.message)")
+        }
+        guard (payload.kind == .request) == isRequest else {
+            throw Problem.badRequest("ce-type says \(isRequest ? "request" : "response") but the body is a \(payload.kind == .request ? "request (instances/inputs)" : "response (predictions/outputs)")")
+        }
+        let n = payload.rowCount
+        guard n > 0 else { throw Problem.badRequest("the payload has no rows") }
+        let ids: [String?] = n == 1 ? [ceID] : (0..<n).map { "\(ceID)/\($0)" }
+        let batch = ObservationBatch(
+            count: n, ids: ids, timestamps: Array(repeating: nil, count: n), endpoints: Array(repeating: endpoint, count: n),
+            features: isRequest ? payload.features.mapValues { IngestColumn.cells($0) } : [:],
+            predictions: isRequest ? nil : .cells(payload.predictions))
+        let appended = try await m.append(batch, payload: encodeBatchForStorage(batch),
+                                          idempotencyKey: "ce:\(ceID):\(isRequest ? "req" : "res")", receivedAt: clock())
+        let joined = await kserveJoin.arrive(model: name, id: ceID, isRequest: isRequest, now: clock())
+        if !appended.duplicate { metrics.kserveEvent(model: name, type: isRequest ? "request" : "response", joined: joined) }
+        struct Answer: Encodable {
+            var accepted: Int
+            var batch_id: Int64
+            var duplicate: Bool
+            var joined: Bool
+            var prediction_ids: [String?]
+        }
+        return try jsonResponse(Answer(accepted: appended.rows, batch_id: appended.batchID, duplicate: appended.duplicate,
+                                       joined: joined, prediction_ids: ids), status: .accepted)
     }
 }

@@ -113,5 +113,11 @@ final class KServeTests: XCTestCase {
         XCTAssertTrue(kserveError(#"[1]"#).contains("must be a JSON object"))
         XCTAssertTrue(kserveError(#"{"instances":[[1,{"a":2}]]}"#).contains("position 1 is an object"))
         XCTAssertTrue(kserveError(#"{"instances":"#).hasPrefix("invalid JSON at byte 13"))
+        XCTAssertTrue(kserveError(#"{"inputs":[{"name":"x","datatype":"FP32","data":[[1],[2,3],[4,5]]}]}"#).contains("different lengths"))
+    }
+
+    func testRepeatedKeyInANamedInstanceKeepsRowsAligned() throws {
+        let p = try kserve(#"{"instances":[{"a":1,"a":2},{"a":3}]}"#)
+        XCTAssertEqual(p.features["a"], [.number(2), .number(3)])
     }
 }

@@ -116,6 +116,7 @@ final class ColumnarTests: XCTestCase {
         XCTAssertTrue(errorMessage(#"{"features":{"a":1}}"#, .jsonColumnar).contains("feature \"a\"\" must be an array")
             || errorMessage(#"{"features":{"a":1}}"#, .jsonColumnar).contains("must be an array with one value per row"))
         XCTAssertTrue(errorMessage(#"{"features":{"a":[1],"a":[2]}}"#, .jsonColumnar).contains("appears twice"))
+        XCTAssertTrue(errorMessage(#"{"features":{"":[1]}}"#, .jsonColumnar).contains("empty name"))
         XCTAssertTrue(errorMessage(#"{"features":{"a":[1]},"endpoint":"moon"}"#, .jsonColumnar).contains("unknown endpoint"))
         XCTAssertTrue(errorMessage(#"[1]"#, .jsonColumnar).contains("found an array"))
         XCTAssertTrue(errorMessage(#"{"features":{"a":[1 2]}}"#, .jsonColumnar).hasPrefix("invalid JSON at byte 20:"))

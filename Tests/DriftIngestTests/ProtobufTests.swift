@@ -127,6 +127,7 @@ final class StorageCodecTests: XCTestCase {
                 "allNumberCells": .cells([.number(1), .number(2), .missing, .number(3), .number(4)]),
                 "allMissingCells": .cells([.missing, .missing, .missing, .missing, .missing]),
                 "allMissingNumbers": .numbers([.nan, .nan, .nan, .nan, .nan], missingRows: [0, 1, 2, 3, 4]),
+                "": .numbers([1, 2, 3, 4, 5], missingRows: []),
             ],
             predictions: .cells([.text("fraud"), .number(0.5), .missing, .text("ok"), .number(1)]))
         let blob = encodeBatchForStorage(batch)

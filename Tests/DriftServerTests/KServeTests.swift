@@ -1,0 +1,84 @@
+import DriftCore
+@testable import DriftServer
+import Foundation
+import XCTest
+
+/// CloudEvents exactly as KServe's payload logger sends them (binary content mode).
+final class KServeTests: XCTestCase {
+    func headers(id: String, type: String, model: String = "fraud", endpoint: String = "default") -> [String: String] {
+        [
+            "ce-specversion": "1.0", "ce-id": id, "ce-type": type,
+            "ce-source": "http://localhost:9081/", "ce-inferenceservicename": model,
+            "ce-namespace": "fraud-team", "ce-component": "predictor", "ce-endpoint": endpoint,
+            "ce-time": "2026-11-29T12:00:00.000Z",
+        ]
+    }
+
+    let request = "org.kubeflow.serving.inference.request"
+    let response = "org.kubeflow.serving.inference.response"
+
+    func testRequestAndResponseJoinInEitherOrderAndHalvesStillCount() async throws {
+        let s = try LiveService()
+        try await s.start()
+        defer { Task { await s.stop() } }
+        _ = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
+        let r0 = try await s.call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(rows: 1000), contentType: "text/csv")
+        XCTAssertEqual(r0.status, 201)
+
+        // v1, positional instances named by the schema order; request first.
+        var r = try await s.call("POST", "/v1/kserve", json: #"{"instances":[[120.5, 300, 2, 4.5, "online", "DE"]]}"#,
+                                 headers: headers(id: "e1", type: request))
+        XCTAssertEqual(r.status, 202, r.text)
+        XCTAssertEqual(r.json["joined"] as? Bool, false)
+        r = try await s.call("POST", "/v1/kserve", json: #"{"predictions":[0.91]}"#, headers: headers(id: "e1", type: response))
+        XCTAssertEqual(r.status, 202, r.text)
+        XCTAssertEqual(r.json["joined"] as? Bool, true)
+
+        // Response first, then the request (v2 protocol, named tensors).
+        r = try await s.call("POST", "/v1/kserve",
+                             json: #"{"id":"e2","outputs":[{"name":"score","shape":[2],"datatype":"FP32","data":[0.2,0.4]}]}"#,
+                             headers: headers(id: "e2", type: response))
+        XCTAssertEqual(r.status, 202, r.text)
+        r = try await s.call("POST", "/v1/kserve",
+                             json: #"{"id":"e2","inputs":[{"name":"input-0","shape":[2,6],"datatype":"BYTES","data":[[10.0,1,0,1.5,"fuel","FR"],[20.0,2,1,2.5,"travel","NL"]]}]}"#,
+                             headers: headers(id: "e2", type: request))
+        XCTAssertEqual(r.status, 202, r.text)
+        XCTAssertEqual(r.json["joined"] as? Bool, true)
+        XCTAssertEqual(r.json["prediction_ids"] as? [String], ["e2/0", "e2/1"])
+
+        // A request half that never gets its partner still counts for its features; a
+        // redelivered event counts once; canary traffic stays out of the drift window.
+        r = try await s.call("POST", "/v1/kserve", json: #"{"instances":[{"amount":5.0,"country":"US"}]}"#, headers: headers(id: "e3", type: request))
+        XCTAssertEqual(r.status, 202, r.text)
+        r = try await s.call("POST", "/v1/kserve", json: #"{"instances":[{"amount":5.0,"country":"US"}]}"#, headers: headers(id: "e3", type: request))
+        XCTAssertEqual(r.json["duplicate"] as? Bool, true)
+        r = try await s.call("POST", "/v1/kserve", json: #"{"instances":[[1,2,3,4,"fuel","DE"]]}"#, headers: headers(id: "c1", type: request, endpoint: "canary"))
+        XCTAssertEqual(r.status, 202, r.text)
+
+        r = try await s.call("GET", "/v1/models/fraud")
+        XCTAssertEqual((r.json["window"] as? [String: Any])?["rows"] as? Int, 4, "e1 + e2 (2 rows) + e3; response halves and canary add no rows")
+        XCTAssertEqual(r.json["observations_stored"] as? Int, 1 + 1 + 2 + 2 + 1 + 1)
+        let metrics = try await s.call("GET", "/metrics", contentType: nil).text
+        XCTAssertTrue(metrics.contains("driftwatch_observations_total{model=\"fraud\",endpoint=\"canary\"} 1"))
+        XCTAssertTrue(metrics.contains("driftwatch_kserve_events_total{model=\"fraud\",type=\"response\",joined=\"true\"} 1"))
+        XCTAssertTrue(metrics.contains("driftwatch_kserve_events_total{model=\"fraud\",type=\"request\",joined=\"true\"} 1"))
+        XCTAssertTrue(metrics.contains("driftwatch_prediction_value_count{model=\"fraud\"} 3"), "0.91, 0.2, 0.4")
+    }
+
+    func testCloudEventErrors() async throws {
+        let s = try LiveService()
+        try await s.start()
+        defer { Task { await s.stop() } }
+        _ = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
+        var h = headers(id: "x", type: request)
+        assertProblem(try await s.call("POST", "/v1/kserve", json: #"{"instances":[[1]]}"#, headers: h), 409, "no baseline yet")
+        _ = try await s.call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(rows: 500), contentType: "text/csv")
+        h["ce-specversion"] = nil
+        assertProblem(try await s.call("POST", "/v1/kserve", json: "{}", headers: h), 400, "ce-specversion header is missing")
+        assertProblem(try await s.call("POST", "/v1/kserve", json: "{}", headers: headers(id: "x", type: "com.example.other")), 400, "ce-type must be")
+        assertProblem(try await s.call("POST", "/v1/kserve", json: "{}", headers: headers(id: "x", type: request, model: "unknown")), 404, "no model named \"unknown\"")
+        assertProblem(try await s.call("POST", "/v1/kserve", json: "{}", headers: headers(id: "x", type: request, endpoint: "blue")), 400, "ce-endpoint")
+        assertProblem(try await s.call("POST", "/v1/kserve", json: #"{"predictions":[1]}"#, headers: headers(id: "x", type: request)), 400, "ce-type says request but the body is a response")
+        assertProblem(try await s.call("POST", "/v1/kserve", json: #"{"nothing":1}"#, headers: headers(id: "x", type: request)), 400, "KServe request body")
+    }
+}
