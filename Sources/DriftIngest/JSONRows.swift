@@ -74,6 +74,7 @@ struct RowsBatchBuilder {
         var pending = PendingRow(id: nil, timestamp: nil, endpoint: defaultEndpoint, prediction: nil)
         // The first problem found; parsing goes on to the row's end to stay in sync.
         var reason: String? = nil
+        var sawFeatures = false
 
         if s.peek() == UInt8(ascii: "}") {
             s.i += 1
@@ -82,6 +83,7 @@ struct RowsBatchBuilder {
                 let key = try s.readKey()
                 switch key.count {
                 case 8 where s.equals(key, "features"):
+                    sawFeatures = true
                     try parseFeatures(&s, row: row, reason: &reason)
                 case 2 where s.equals(key, "id"):
                     let v = try s.readScalar()
@@ -120,6 +122,9 @@ struct RowsBatchBuilder {
                 }
             } while try s.nextMember(close: UInt8(ascii: "}"), "in an observation")
         }
+        // A row without "features" is almost always a misspelt key, not a deliberate empty row
+        // ({"features": {}} says that).
+        if !sawFeatures && reason == nil { reason = "observation has no \"features\" object" }
         if let reason {
             rollback(columnsAtStart: columnsAtStart)
             return .rejected(reason)

@@ -120,12 +120,13 @@ final class JSONRowsTests: XCTestCase {
           {"id":1.5,"features":{"a":6}},
           {"id":"ts-nan","ts":NaN,"features":{"a":7}},
           {"id":"empty-name","features":{"a":7,"":1}},
+          {"id":"typo","feature":{"a":7}},
           {"id":"ok2","features":{"a":8}}
         ]}
         """
         let d = try decode(body, .jsonRows)
         XCTAssertEqual(d.batch.ids, ["ok1", "ok2"])
-        XCTAssertEqual(d.rejected.map(\.row), [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        XCTAssertEqual(d.rejected.map(\.row), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
         let reasons = d.rejected.map(\.reason)
         XCTAssertTrue(reasons[0].contains("observation is a string"), reasons[0])
         XCTAssertTrue(reasons[1].contains("\"features\" must be an object, found an array"), reasons[1])
@@ -136,6 +137,7 @@ final class JSONRowsTests: XCTestCase {
         XCTAssertTrue(reasons[6].contains("\"id\" must be a string or an integer, found the number 1.5"), reasons[6])
         XCTAssertTrue(reasons[7].contains("finite"), reasons[7])
         XCTAssertEqual(reasons[8], "a feature has an empty name")
+        XCTAssertEqual(reasons[9], "observation has no \"features\" object")
         // Nothing of the rejected rows leaks into the columns.
         XCTAssertEqual(d.batch.count, 2)
         XCTAssertEqual(numbers(d.batch.features["a"]).values, [1, 8])
