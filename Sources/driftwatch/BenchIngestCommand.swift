@@ -27,6 +27,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
     @Option(name: .customLong("batch-rows")) var batchRows: Int = 500
     @Option(help: "Formats: all, or a comma list of rows,columnar,ndjson,protobuf.") var formats: String = "all"
     @Option(help: "Output: text or json.") var format: BenchFormat = .text
+    @Flag(name: .customLong("no-ids"), help: "Send no prediction ids (no id index writes).") var noIDs = false
 
     func run() async throws {
         let chosen = formats == "all" ? ["rows", "columnar", "ndjson", "protobuf"] : splitList(formats)
@@ -99,16 +100,16 @@ struct BenchIngestCommand: AsyncParsableCommand {
             var lines: [String] = []
             for r in from..<(from + rows) {
                 let features = names.enumerated().map { i, n in "\"\(n)\":\(columns[i][r].isNaN ? "null" : columns[i][r].description)" }
-                lines.append("{\"id\":\"p\(r)\",\"ts\":1764000000.5,\"features\":{\(features.joined(separator: ","))},\"prediction\":0.5}")
+                lines.append("{" + (noIDs ? "" : "\"id\":\"p\(r)\",") + "\"ts\":1764000000.5,\"features\":{\(features.joined(separator: ","))},\"prediction\":0.5}")
             }
             if format == "ndjson" { return (Data(lines.joined(separator: "\n").utf8), "application/x-ndjson") }
             return (Data(("{\"observations\":[" + lines.joined(separator: ",") + "]}").utf8), "application/json")
         case "columnar":
-            let ids = (from..<(from + rows)).map { "\"p\($0)\"" }.joined(separator: ",")
+            let ids = noIDs ? "" : "\"ids\":[" + (from..<(from + rows)).map { "\"p\($0)\"" }.joined(separator: ",") + "],"
             let features = names.enumerated().map { i, n in
                 "\"\(n)\":[" + columns[i][from..<(from + rows)].map { $0.isNaN ? "null" : $0.description }.joined(separator: ",") + "]"
             }
-            return (Data(("{\"ids\":[\(ids)],\"features\":{\(features.joined(separator: ","))}}").utf8), "application/json")
+            return (Data(("{\(ids)\"features\":{\(features.joined(separator: ","))}}").utf8), "application/json")
         default:
             var cols: [String: IngestColumn] = [:]
             for (i, n) in names.enumerated() {
@@ -116,7 +117,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
                 let missing = slice.indices.filter { slice[$0].isNaN }
                 cols[n] = .numbers(slice, missingRows: missing)
             }
-            let batch = ObservationBatch(count: rows, ids: (from..<(from + rows)).map { "p\($0)" }, timestamps: Array(repeating: nil, count: rows),
+            let batch = ObservationBatch(count: rows, ids: (from..<(from + rows)).map { noIDs ? nil : "p\($0)" }, timestamps: Array(repeating: nil, count: rows),
                                          endpoints: Array(repeating: .production, count: rows), features: cols, predictions: nil)
             return (Data(encodeBatchForStorage(batch)), "application/x-protobuf")
         }

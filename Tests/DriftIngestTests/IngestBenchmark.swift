@@ -29,7 +29,9 @@ public enum IngestBenchmark {
         public var batch: ObservationBatch
     }
 
-    public static func makePayloads(rows: Int = 500, features: Int = 30, seed: UInt64 = 42) -> Payloads {
+    /// - Parameter decimals: round feature values to this many decimals (shorter numbers, as
+    ///   many real features are); nil keeps full precision.
+    public static func makePayloads(rows: Int = 500, features: Int = 30, decimals: Int? = nil, seed: UInt64 = 42) -> Payloads {
         var g = SeededGenerator(seed: seed)
         let names = (0..<features).map { "f\($0 < 10 ? "0" : "")\($0)" }
         var values = [[Double]](repeating: [], count: features)
@@ -46,7 +48,12 @@ public enum IngestBenchmark {
                 case 1: x = g.uniform()
                 default: x = exp(2 * g.normal())
                 }
-                values[f].append(x)
+                if let decimals {
+                    let scale = pow(10, Double(decimals))
+                    values[f].append((x * scale).rounded() / scale)
+                } else {
+                    values[f].append(x)
+                }
             }
         }
         var rowsText = "{\"observations\":["
@@ -130,8 +137,8 @@ public enum IngestBenchmark {
     }
 
     /// Runs every decoder on the same traffic; returns one result per line.
-    public static func run(rows: Int = 500, features: Int = 30, iterations: Int = 50, includeFoundation: Bool = true) throws -> [Result] {
-        let p = makePayloads(rows: rows, features: features)
+    public static func run(rows: Int = 500, features: Int = 30, decimals: Int? = nil, iterations: Int = 50, includeFoundation: Bool = true) throws -> [Result] {
+        let p = makePayloads(rows: rows, features: features, decimals: decimals)
         var results: [Result] = []
         var sink = 0
         results.append(try measure("DriftIngest JSON rows", bytes: p.rows.count, rows: rows, iterations: iterations) {
