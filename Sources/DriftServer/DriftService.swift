@@ -106,8 +106,14 @@ public final class DriftService: Sendable {
         let group = ServiceGroup(configuration: .init(
             services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        await drainEvaluations()
         try store.close()
         logger.notice("driftwatch stopped; store closed")
+    }
+
+    /// Waits for every model's background window evaluations.
+    public func drainEvaluations() async {
+        for m in await models.all() { await m.drain() }
     }
 
     func monitor(_ name: String) async throws -> ModelMonitor {
@@ -132,13 +138,7 @@ struct WindowTimer: Service {
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .seconds(1))
-            for m in await service.models.all() {
-                do {
-                    _ = try await m.tick()
-                } catch {
-                    service.logger.error("window timer", metadata: ["model": .string(m.name), "error": .string("\(error)")])
-                }
-            }
+            for m in await service.models.all() { await m.tick() }
         }
     }
 }

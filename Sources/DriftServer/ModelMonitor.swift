@@ -17,6 +17,8 @@ actor ModelMonitor {
     private var openEpisode: EpisodeRecord?
     private var nextSeq: Int
     private(set) var lastReport: WindowReport?
+    /// The latest background evaluation; each waits for the one before it.
+    private var evaluating: Task<WindowReport?, Error>?
     private let store: DriftStore
     private let metrics: DriftMetrics
     private let logger: Logger
@@ -108,7 +110,8 @@ actor ModelMonitor {
         var duplicate: Bool
         var rows: Int
         var windowRows: Int
-        var closed: WindowReport?
+        /// Sequence number of the window this batch closed (evaluated in the background).
+        var closed: Int?
     }
 
     /// Stores the batch (committed before this returns: acknowledged means on disk), adds it
@@ -127,9 +130,9 @@ actor ModelMonitor {
         case .stored(let id):
             let tally = window.add(batch, batchID: id, receivedAt: receivedAt.timeIntervalSince1970, limits: baseline?.limits ?? IngestLimits())
             count(tally)
-            var closed: WindowReport?
+            var closed: Int?
             if let target = settings.window.rows, window.rows >= target {
-                closed = try close(now: clock())
+                closed = scheduleClose(now: clock())?.seq
             }
             metrics.windowRows(model: name, window.rows)
             return Appended(batchID: id, duplicate: false, rows: batch.count, windowRows: window.rows, closed: closed)
@@ -158,11 +161,11 @@ actor ModelMonitor {
     // MARK: windows
 
     /// Closes a time-based window whose time is up (and that holds min_rows).
-    func tick() throws -> WindowReport? {
-        guard let seconds = settings.window.seconds, let opened = window.openedAt else { return nil }
+    func tick() {
+        guard let seconds = settings.window.seconds, let opened = window.openedAt else { return }
         let now = clock()
-        guard now.timeIntervalSince1970 - opened >= seconds, window.rows >= settings.minRows else { return nil }
-        return try close(now: now)
+        guard now.timeIntervalSince1970 - opened >= seconds, window.rows >= settings.minRows else { return }
+        _ = scheduleClose(now: now)
     }
 
     enum CloseRefusal: Error {
@@ -170,49 +173,76 @@ actor ModelMonitor {
         case tooFewRows(rows: Int, minRows: Int)
     }
 
-    /// `POST /v1/models/{m}/evaluate`: close the window now if it holds min_rows.
-    func closeNow() throws -> WindowReport {
+    /// `POST /v1/models/{m}/evaluate`: close the window now if it holds min_rows, and wait
+    /// for its report.
+    func closeNow() async throws -> WindowReport {
         guard baseline != nil else { throw CloseRefusal.noBaseline }
         guard window.rows >= settings.minRows else { throw CloseRefusal.tooFewRows(rows: window.rows, minRows: settings.minRows) }
-        guard let report = try close(now: clock()) else { throw CloseRefusal.noBaseline }
+        guard let task = scheduleClose(now: clock())?.task, let report = try await task.value else { throw CloseRefusal.noBaseline }
         return report
     }
 
-    /// Evaluates and stores the open window, feeds the episode tracker, updates metrics,
-    /// and opens a fresh window. nil when there is no baseline (the window keeps filling).
-    private func close(now: Date) throws -> WindowReport? {
-        guard let baseline, let first = window.firstBatchID, let last = window.lastBatchID else { return nil }
-        let started = ContinuousClock.now
+    /// Waits for the windows being evaluated (graceful shutdown, tests).
+    func drain() async {
+        _ = try? await evaluating?.value
+    }
+
+    /// Hands the full window to a background evaluation and opens a fresh one at once, so
+    /// ingest never waits for the statistics (a KS p-value of a large window in its small-p
+    /// region costs tens of milliseconds per feature — scipy's exact Smirnov sum). Evaluations
+    /// of one model run one after another, in window order. nil when there is no baseline
+    /// (the window keeps filling).
+    private func scheduleClose(now: Date) -> (seq: Int, task: Task<WindowReport?, Error>)? {
+        guard let baseline, window.firstBatchID != nil, window.rows > 0 else { return nil }
+        let closing = window
         let seq = nextSeq
+        let settings = self.settings
+        let name = self.name
+        nextSeq += 1
+        window = WindowAccumulator(settings: settings)
+        metrics.windowRows(model: name, 0)
+        let previous = evaluating
+        let task = Task.detached { [self] () -> WindowReport? in
+            _ = try? await previous?.value
+            let started = ContinuousClock.now
+            let result = evaluate(window: closing, baseline: baseline, config: settings.detector, model: name, seq: seq,
+                                  now: now.timeIntervalSince1970)
+            let elapsed = ContinuousClock.now - started
+            return try await self.finish(closing, result: result, baseline: baseline, seq: seq, now: now,
+                                         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
+        evaluating = task
+        return (seq, task)
+    }
+
+    /// Records an evaluated window: the episode tracker, the store, metrics.
+    private func finish(_ closed: WindowAccumulator, result: (features: DriftReport, prediction: FeatureResult?),
+                        baseline: ModelBaseline, seq: Int, now: Date, seconds: Double) throws -> WindowReport {
         let nowSeconds = now.timeIntervalSince1970
-        let result = evaluate(window: window, baseline: baseline, config: settings.detector, model: name, seq: seq, now: nowSeconds)
         let drifted = result.features.summary.datasetDrifted
         let driftedNames = result.features.features.filter(\.drifted).map(\.name)
-        let transitions = tracker.observe(windowSeq: seq, at: window.endedAt ?? nowSeconds, drifted: drifted,
+        let transitions = tracker.observe(windowSeq: seq, at: closed.endedAt ?? nowSeconds, drifted: drifted,
                                           driftedFeatures: driftedNames, driftedShare: result.features.summary.driftedShare)
         let report = WindowReport(
-            model: name, seq: seq, startedAt: window.startedAt ?? nowSeconds, endedAt: window.endedAt ?? nowSeconds,
-            evaluatedAt: nowSeconds, rows: window.rows, baselineVersion: baseline.version, baselineRows: baseline.features.rows,
+            model: name, seq: seq, startedAt: closed.startedAt ?? nowSeconds, endedAt: closed.endedAt ?? nowSeconds,
+            evaluatedAt: nowSeconds, rows: closed.rows, baselineVersion: baseline.version, baselineRows: baseline.features.rows,
             detector: settings.detector, features: result.features.features, prediction: result.prediction,
             summary: result.features.summary, episodeState: tracker.state, transitions: transitions)
         let json = String(decoding: try reportEncoder.encode(report), as: UTF8.self)
         try store.insertWindow(WindowRecord(
             model: name, seq: Int64(seq), startedAt: Date(timeIntervalSince1970: report.startedAt),
-            endedAt: Date(timeIntervalSince1970: report.endedAt), firstBatchID: first, lastBatchID: last,
-            rows: report.rows, drifted: drifted, driftShare: report.summary.driftedShare, reportJSON: json))
+            endedAt: Date(timeIntervalSince1970: report.endedAt), firstBatchID: closed.firstBatchID ?? 0,
+            lastBatchID: closed.lastBatchID ?? 0, rows: report.rows, drifted: drifted,
+            driftShare: report.summary.driftedShare, reportJSON: json))
         try record(transitions)
-        nextSeq += 1
         lastReport = report
-        window = WindowAccumulator(settings: settings)
-        let elapsed = ContinuousClock.now - started
-        metrics.evaluated(model: name, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        metrics.evaluated(model: name, seconds: seconds)
         metrics.report(model: name, report)
         metrics.episode(model: name, state: tracker.state)
-        metrics.windowRows(model: name, 0)
         logger.info("window evaluated", metadata: [
             "model": .string(name), "seq": .stringConvertible(seq), "rows": .stringConvertible(report.rows),
             "drifted_features": .string(driftedNames.joined(separator: ",")), "dataset_drifted": .stringConvertible(drifted),
-            "episode_state": .string(tracker.state.rawValue),
+            "episode_state": .string(tracker.state.rawValue), "seconds": .stringConvertible(seconds),
         ])
         if let retention = settings.retentionHours {
             _ = try? store.pruneBatches(model: name, receivedBefore: now.addingTimeInterval(-retention * 3600))

@@ -241,7 +241,7 @@ extension DriftService {
             accepted: appended.map { $0.duplicate ? $0.rows : decoded.batch.count } ?? 0,
             rejected: decoded.rejected.count, rejections: Array(decoded.rejected.prefix(1000)),
             batchID: appended?.batchID, duplicate: appended?.duplicate ?? false,
-            windowRows: appended?.windowRows, windowClosed: appended?.closed?.seq), status: .accepted)
+            windowRows: appended?.windowRows, windowClosed: appended?.closed), status: .accepted)
     }
 
     struct IngestAnswer: Encodable {

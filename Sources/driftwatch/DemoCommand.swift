@@ -86,16 +86,22 @@ func streamDemo(base: String, cycles: Int) async throws {
                 let body = "{\"observations\":[" + rows.joined(separator: ",") + "]}"
                 (status, data) = try await request("POST", "\(base)/v1/models/\(model)/observations", body: Data(body.utf8))
                 guard status == 202 else { throw UserFacingError(message: "POST observations: \(status) \(String(decoding: data, as: UTF8.self))") }
-                if String(decoding: data, as: UTF8.self).contains("\"window_closed\"") {
-                    let (_, d) = try await request("GET", "\(base)/v1/models/\(model)/drift")
-                    if let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any],
-                       let report = o["report"] as? [String: Any], let summary = report["summary"] as? [String: Any],
-                       let state = report["episode_state"] as? String {
+                if let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let closed = answer["window_closed"] as? Int {
+                    // The window is evaluated in the background: wait for its report.
+                    for _ in 0..<100 {
+                        let (_, d) = try await request("GET", "\(base)/v1/models/\(model)/drift")
+                        guard let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any],
+                              let report = o["report"] as? [String: Any], report["seq"] as? Int == closed,
+                              let summary = report["summary"] as? [String: Any], let state = report["episode_state"] as? String else {
+                            try await Task.sleep(for: .milliseconds(20))
+                            continue
+                        }
                         let drifted = (report["features"] as? [[String: Any]] ?? []).filter { $0["drifted"] as? Bool == true }.compactMap { $0["name"] as? String }
                         let share = summary["drifted_share"] as? Double ?? 0
                         let mark = state != lastState ? "  ← episode \(lastState) → \(state)" : ""
-                        print("demo: window \(report["seq"] ?? "?"): drifted share \(String(format: "%.2f", share)) \(drifted.isEmpty ? "" : "[\(drifted.joined(separator: ", "))]") state \(state)\(mark)")
+                        print("demo: window \(closed): drifted share \(String(format: "%.2f", share)) \(drifted.isEmpty ? "" : "[\(drifted.joined(separator: ", "))]") state \(state)\(mark)")
                         lastState = state
+                        break
                     }
                 }
                 try await Task.sleep(for: .milliseconds(250))

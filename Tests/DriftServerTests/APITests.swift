@@ -101,17 +101,16 @@ final class APITests: XCTestCase {
 
         // Drifted windows: suspected, then confirmed (2 of 3); clean windows resolve it (2 clean).
         var states: [String] = []
-        for drift in [true, true, false, false] {
+        for (k, drift) in [true, true, false, false].enumerated() {
             for _ in 0..<4 {
                 r = try await s.call("POST", "/v1/models/fraud/observations", json: Demo.rows(250, drift: drift, gen: &gen))
                 XCTAssertEqual(r.status, 202, r.text)
             }
-            r = try await s.call("GET", "/v1/models/fraud/drift")
-            states.append((r.json["report"] as? [String: Any])?["episode_state"] as? String ?? "?")
+            XCTAssertEqual(r.json["window_closed"] as? Int, k + 2)
+            let report = try await s.drift("fraud", atLeast: k + 2)
+            states.append(report["episode_state"] as? String ?? "?")
         }
         XCTAssertEqual(states, ["suspected", "confirmed", "confirmed", "resolved"])
-        let report = try XCTUnwrap(r.json["report"] as? [String: Any])
-        XCTAssertEqual(report["seq"] as? Int, 5)
 
         r = try await s.call("GET", "/v1/models/fraud/windows?limit=2")
         XCTAssertEqual((r.json["windows"] as? [[String: Any]])?.count, 2)
@@ -201,6 +200,7 @@ final class APITests: XCTestCase {
         _ = try await first.call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(rows: 2000), contentType: "text/csv")
         var gen = FraudDemoData(seed: 5)
         for _ in 0..<4 { _ = try await first.call("POST", "/v1/models/fraud/observations", json: Demo.rows(250, drift: true, gen: &gen)) }
+        _ = try await first.drift("fraud", atLeast: 1)
         for _ in 0..<3 { _ = try await first.call("POST", "/v1/models/fraud/observations", json: Demo.rows(100, drift: false, gen: &gen)) }
         await first.stop()
 

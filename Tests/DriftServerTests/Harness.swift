@@ -50,6 +50,7 @@ final class LiveService: @unchecked Sendable {
     }
 
     func stop() async {
+        await service.drainEvaluations()
         await group?.triggerGracefulShutdown()
         _ = try? await task?.value
         try? service.store.close()
@@ -77,6 +78,18 @@ final class LiveService: @unchecked Sendable {
         var h: [String: String] = [:]
         for (k, v) in http.allHeaderFields { h[String(describing: k).lowercased()] = String(describing: v) }
         return Reply(status: http.statusCode, headers: h, data: data)
+    }
+
+    /// The latest window report once window `seq` has been evaluated (evaluation runs in the
+    /// background after the batch that fills a window is acknowledged).
+    func drift(_ model: String, atLeast seq: Int) async throws -> [String: Any] {
+        for _ in 0..<400 {
+            let r = try await call("GET", "/v1/models/\(model)/drift")
+            if let report = r.json["report"] as? [String: Any], (report["seq"] as? Int ?? 0) >= seq { return report }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        XCTFail("window \(seq) of \(model) was not evaluated within 10 s")
+        return [:]
     }
 
     func call(_ method: String, _ path: String, json: String, headers: [String: String] = [:]) async throws -> Reply {

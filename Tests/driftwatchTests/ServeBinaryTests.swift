@@ -98,7 +98,7 @@ final class ServeBinaryTests: XCTestCase {
 
         // Two senders stream 200-row batches with idempotency keys; SIGKILL lands mid-stream.
         var bodies: [String: Data] = [:]
-        for i in 0..<400 {
+        for i in 0..<1200 {
             let rows = (0..<200).map { _ in FraudDemoData.jsonRow(g.next(drift: false), ts: 1_764_000_000) }
             bodies["batch-\(i)"] = Data(("{\"observations\":[" + rows.joined(separator: ",") + "]}").utf8)
         }
@@ -107,7 +107,12 @@ final class ServeBinaryTests: XCTestCase {
         let keys = bodies.keys.sorted()
         let payloads = bodies
         let pid = server.process.processIdentifier
-        DispatchQueue.global().asyncAfter(deadline: .now() + 1.5) { _ = Foundation.kill(pid, SIGKILL) }
+        // SIGKILL once 100 batches are acknowledged, while both senders are mid-request.
+        DispatchQueue.global().async {
+            let deadline = Date().addingTimeInterval(60)
+            while acked.count < 100 && Date() < deadline { usleep(1000) }
+            _ = Foundation.kill(pid, SIGKILL)
+        }
         DispatchQueue.concurrentPerform(iterations: 2) { sender in
             for (n, key) in keys.enumerated() where n % 2 == sender {
                 let r = Self.blockingCall(port, "POST", "/v1/models/fraud/observations", body: payloads[key], headers: ["Idempotency-Key": key], timeout: 5)
@@ -138,6 +143,7 @@ final class ServeBinaryTests: XCTestCase {
         private let lock = NSLock()
         private var set = Set<String>()
         func add(_ k: String) { lock.lock(); set.insert(k); lock.unlock() }
+        var count: Int { lock.lock(); defer { lock.unlock() }; return set.count }
         var keys: [String] { lock.lock(); defer { lock.unlock() }; return set.sorted() }
     }
 
