@@ -487,7 +487,7 @@ extension KolmogorovDistribution {
     ///   sum_{v=0}^{floor(n(1-x))} C(n,v) x (x+v/n)^(v-1) (1-x-v/n)^(n-v),
     /// evaluated in double-double with binomials and powers kept as mantissa/exponent pairs
     /// (van Mulbregt, arXiv:1802.06966), or its upper-tail complement when that has <= 3 terms.
-    static func smirnov(n: Int, x: Double) -> Double {
+    static func smirnov(n: Int, x: Double, logSpaceMinN: Int = smirnovLogSpaceMinN) -> Double {
         if !(n > 0 && x >= 0.0 && x <= 1.0) { return .nan }
         if n == 1 { return 1 - x }
         if x == 0.0 { return 1.0 }
@@ -531,6 +531,9 @@ extension KolmogorovDistribution {
 
         var start = 0, step = 1, nTerms = n1mxFloor + 1
         let vMid = n / 2
+        if !useUpperSum && n > logSpaceMinN {
+            return smirnovLowerSumLogSpace(n: n, x: x, nTerms: nTerms)
+        }
         var cMan = KSDoubleDouble(1.0)
         var cExp = 0
         var aj: KSDoubleDouble
@@ -568,6 +571,49 @@ extension KolmogorovDistribution {
         let prob = (x * ajSum).hi
         let sf = step < 0 ? 1 - prob : prob
         return clipProbability(sf)
+    }
+
+    /// Above this n the lower Smirnov sum is taken in log space (see below).
+    static let smirnovLogSpaceMinN = 2000
+
+    /// The same lower sum as `smirnov` — x · Σ_v C(n,v) (x + v/n)^(v−1) (1 − x − v/n)^(n−v),
+    /// with the same early stop — but each term as exp of a log in plain doubles: log C(n,v)
+    /// carried incrementally, the powers as (v−1)·log(x + v/n) and (n−v)·log(1 − x − v/n).
+    /// The terms are all positive, so there is no cancellation to protect against; the error of
+    /// a term is about n·x·ε relative (5e-13 at n = 10⁶, x = 0.005), checked against the
+    /// double-double path in the tests. Why: the double-double powers cost ~0.7 µs a term,
+    /// and in the small-p region the sum runs over tens of thousands of terms — 25 ms for one
+    /// p-value at n = 33,000, 80 ms at n = 90,000 (`driftwatch bench ingest`: 35 % of the
+    /// service's CPU went here). This path is ~10× faster.
+    static func smirnovLowerSumLogSpace(n: Int, x: Double, nTerms: Int) -> Double {
+        let nd = Double(n)
+        let vMid = n / 2
+        var logBinomial = 0.0  // log C(n, v), Kahan-compensated: it sums thousands of steps
+        var compensation = 0.0
+        var sum = 0.0
+        var v = 0
+        while v < nTerms {
+            if v > 0 {
+                let step = log(Double(n - v + 1) / Double(v)) - compensation
+                let t = logBinomial + step
+                compensation = (t - logBinomial) - step
+                logBinomial = t
+            }
+            let a = Double(v) / nd + x  // x + v/n
+            let b = Double(n - v) / nd - x  // 1 - x - v/n
+            let logTerm = logBinomial + Double(v - 1) * log(a) + Double(n - v) * log(b)
+            let term = exp(logTerm)
+            if term.isFinite { sum += term }
+            if v > 0 {
+                if term != 0 {
+                    if Double(4 * (nTerms - v)) * term < Double.ulpOfOne * sum && v != nTerms - 1 { break }
+                } else if v > vMid {
+                    break
+                }
+            }
+            v += 1
+        }
+        return clipProbability(x * sum)
     }
 
     /// floor(n·x) and the fractional part, computed exactly in double-double.
