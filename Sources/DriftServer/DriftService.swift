@@ -94,7 +94,7 @@ public final class DriftService: Sendable {
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "driftwatch"),
             onServerRunning: onServerRunning,
             logger: logger)
-        app.addServices(WindowTimer(service: self))
+        app.addServices(WindowTimer(service: self), PredictionIDIndexer(service: self))
         return app
     }
 
@@ -139,6 +139,25 @@ struct WindowTimer: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .seconds(1))
             for m in await service.models.all() { await m.tick() }
+        }
+    }
+}
+
+/// Moves stored batches' prediction ids into the id index in the background, many batches
+/// per transaction and sorted (see DriftStore.indexPendingPredictionIDs): kept off the ingest
+/// path, where 500 random ids per batch halved durable throughput.
+struct PredictionIDIndexer: Service {
+    let service: DriftService
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var indexed = 0
+            do {
+                indexed = try service.store.indexPendingPredictionIDs(maxBatches: 256)
+            } catch {
+                service.logger.error("prediction id indexer", metadata: ["error": .string("\(error)")])
+            }
+            try? await Task.sleep(for: .milliseconds(indexed == 0 ? 250 : 20))
         }
     }
 }

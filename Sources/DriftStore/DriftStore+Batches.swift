@@ -64,17 +64,15 @@ extension DriftStore {
                 let insertBatch = try db.cachedStatement(
                     sql: """
                         INSERT INTO batches (model, received_at, rows, first_event_time,
-                                             last_event_time, idempotency_key, payload)
-                        VALUES (?, ?, ?, ?, ?, ?, COALESCE(?, x''))
+                                             last_event_time, idempotency_key, payload, pending_ids)
+                        VALUES (?, ?, ?, ?, ?, ?, COALESCE(?, x''), ?)
                         """)
                 // COALESCE: GRDB binds an empty Data as NULL (no base address).
                 try insertBatch.execute(arguments: [
                     model, receivedAt.unixSeconds, rows, firstEventTime, lastEventTime,
-                    idempotencyKey, payload,
+                    idempotencyKey, payload, predictionIDs.isEmpty ? nil : PendingIDs.encode(predictionIDs),
                 ])
-                let batchID = db.lastInsertedRowID
-                try Self.insertPredictionIDs(predictionIDs, model: model, batchID: batchID, db: db)
-                return .stored(batchID: batchID)
+                return .stored(batchID: db.lastInsertedRowID)
             }
         }
     }
@@ -82,33 +80,6 @@ extension DriftStore {
     /// Rows per multi-row INSERT of the id index: one statement execution per chunk instead
     /// of per id cuts the per-statement overhead (step, reset, GRDB hooks).
     static let idChunk = 32
-
-    static func insertPredictionIDs(
-        _ ids: [(id: String, row: Int)], model: String, batchID: Int64, db: Database
-    ) throws {
-        guard !ids.isEmpty else { return }
-        let head = "INSERT OR REPLACE INTO prediction_ids (model, prediction_id, batch_id, row) VALUES "
-        let chunked = try db.cachedStatement(
-            sql: head + Array(repeating: "(?, ?, ?, ?)", count: idChunk).joined(separator: ", "))
-        let single = try db.cachedStatement(sql: head + "(?, ?, ?, ?)")
-        var values: [(any DatabaseValueConvertible)?] = []
-        values.reserveCapacity(idChunk * 4)
-        var start = ids.startIndex
-        while ids.endIndex - start >= idChunk {
-            values.removeAll(keepingCapacity: true)
-            for entry in ids[start..<(start + idChunk)] {
-                values.append(model)
-                values.append(entry.id)
-                values.append(batchID)
-                values.append(entry.row)
-            }
-            try chunked.execute(arguments: StatementArguments(values))
-            start += idChunk
-        }
-        for entry in ids[start...] {
-            try single.execute(arguments: [model, entry.id, batchID, entry.row])
-        }
-    }
 
     /// The model's batches with id > `afterBatchID`, ascending, at most `limit`, with payloads.
     /// Rebuilding the open window after a restart: `afterBatchID = lastWindow.lastBatchID`.
@@ -135,9 +106,79 @@ extension DriftStore {
         }
     }
 
-    /// Where a prediction id was observed: batch id and row inside that batch.
+    /// Moves the prediction ids of up to `maxBatches` batches (oldest first) from their
+    /// pending blobs into the `prediction_ids` index, sorted, in one transaction. Returns how
+    /// many ids were indexed (0 = nothing pending). The service calls it in the background.
+    @discardableResult
+    public func indexPendingPredictionIDs(maxBatches: Int = 256) throws -> Int {
+        try writer.write { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, model, pending_ids FROM batches WHERE pending_ids IS NOT NULL ORDER BY id LIMIT ?",
+                arguments: [maxBatches])
+            guard !rows.isEmpty else { return 0 }
+            var entries: [(model: String, id: String, batchID: Int64, row: Int)] = []
+            let clear = try db.cachedStatement(sql: "UPDATE batches SET pending_ids = NULL WHERE id = ?")
+            for r in rows {
+                let batchID: Int64 = try r.decode(atIndex: 0)
+                let model: String = try r.decode(atIndex: 1)
+                let blob: Data = try r.decode(atIndex: 2)
+                for (id, row) in PendingIDs.decode(blob) { entries.append((model, id, batchID, row)) }
+                try clear.execute(arguments: [batchID])
+            }
+            // Key order makes the B-tree inserts sequential; for a repeated id the later batch
+            // is inserted last and wins, as before.
+            entries.sort { ($0.model, $0.id, $0.batchID) < ($1.model, $1.id, $1.batchID) }
+            var start = 0
+            while start < entries.count {
+                let model = entries[start].model
+                var end = start
+                while end < entries.count && entries[end].model == model { end += 1 }
+                try Self.insertSortedIDs(entries[start..<end], model: model, db: db)
+                start = end
+            }
+            return entries.count
+        }
+    }
+
+    private static func insertSortedIDs(
+        _ entries: ArraySlice<(model: String, id: String, batchID: Int64, row: Int)>, model: String, db: Database
+    ) throws {
+        let head = "INSERT OR REPLACE INTO prediction_ids (model, prediction_id, batch_id, row) VALUES "
+        let chunked = try db.cachedStatement(
+            sql: head + Array(repeating: "(?, ?, ?, ?)", count: idChunk).joined(separator: ", "))
+        let single = try db.cachedStatement(sql: head + "(?, ?, ?, ?)")
+        var values: [(any DatabaseValueConvertible)?] = []
+        values.reserveCapacity(idChunk * 4)
+        var i = entries.startIndex
+        while entries.endIndex - i >= idChunk {
+            values.removeAll(keepingCapacity: true)
+            for e in entries[i..<(i + idChunk)] {
+                values.append(model)
+                values.append(e.id)
+                values.append(e.batchID)
+                values.append(e.row)
+            }
+            try chunked.execute(arguments: StatementArguments(values))
+            i += idChunk
+        }
+        for e in entries[i...] {
+            try single.execute(arguments: [model, e.id, e.batchID, e.row])
+        }
+    }
+
+    /// Where a prediction id was observed: batch id and row inside that batch. Batches whose
+    /// ids are not indexed yet are newer than every indexed one, so they are searched first.
     public func lookupPrediction(model: String, id: String) throws -> (batchID: Int64, row: Int)? {
         try writer.read { db in
+            let pending = try Row.fetchCursor(
+                db, sql: "SELECT id, pending_ids FROM batches WHERE model = ? AND pending_ids IS NOT NULL ORDER BY id DESC",
+                arguments: [model])
+            while let r = try pending.next() {
+                let blob: Data = try r.decode(atIndex: 1)
+                if let row = PendingIDs.decode(blob).last(where: { $0.id == id })?.row {
+                    return (batchID: try r.decode(atIndex: 0), row: row)
+                }
+            }
             let statement = try db.cachedStatement(
                 sql: "SELECT batch_id, row FROM prediction_ids WHERE model = ? AND prediction_id = ?")
             guard let row = try Row.fetchOne(statement, arguments: [model, id]) else { return nil }
@@ -188,6 +229,43 @@ extension DriftStore {
     /// Batches deleted per pruning transaction: measured 0.5–1k batches/s of 500 ids, so a
     /// chunk holds the writer (and delays ingest) for roughly 60–130 ms.
     static let pruneChunk = 64
+}
+
+/// The prediction ids of one batch as a blob: u32 count, then per id u32 row, u32 byte
+/// length, UTF-8 bytes (little-endian).
+enum PendingIDs {
+    static func encode(_ ids: [(id: String, row: Int)]) -> Data {
+        var out = [UInt8]()
+        out.reserveCapacity(4 + ids.count * 16)
+        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { out.append(contentsOf: $0) } }
+        u32(ids.count)
+        for (id, row) in ids {
+            let bytes = Array(id.utf8)
+            u32(row)
+            u32(bytes.count)
+            out.append(contentsOf: bytes)
+        }
+        return Data(out)
+    }
+
+    static func decode(_ data: Data) -> [(id: String, row: Int)] {
+        let bytes = [UInt8](data)
+        var offset = 0
+        func u32() -> Int? {
+            guard offset + 4 <= bytes.count else { return nil }
+            defer { offset += 4 }
+            return Int(UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
+        }
+        guard let count = u32() else { return [] }
+        var out: [(id: String, row: Int)] = []
+        out.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let row = u32(), let length = u32(), offset + length <= bytes.count else { break }
+            out.append((String(decoding: bytes[offset..<(offset + length)], as: UTF8.self), row))
+            offset += length
+        }
+        return out
+    }
 }
 
 extension BatchRecord {

@@ -82,8 +82,13 @@ final class BatchTests: XCTestCase {
                 XCTAssertEqual(located(try store.lookupPrediction(model: "m", id: "\(prefix)-\(row)")), [batchID, Int64(row)])
             }
         }
+        // Found while pending (in their batch's blob), and again once moved to the index.
+        XCTAssertEqual(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM prediction_ids") }, 0)
+        XCTAssertEqual(try store.indexPendingPredictionIDs(), DriftStore.idChunk * 5 + 4)
+        XCTAssertEqual(try store.indexPendingPredictionIDs(), 0, "nothing left pending")
         let total = try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM prediction_ids") }
         XCTAssertEqual(total, DriftStore.idChunk * 5 + 4)
+        XCTAssertNotNil(try store.lookupPrediction(model: "m", id: "n\(DriftStore.idChunk)-3"))
     }
 
     func testBatchesAfterIDPagesInOrderPerModel() throws {
@@ -155,9 +160,27 @@ final class BatchTests: XCTestCase {
         for i in 0..<count { last = try store.append("m", rows: 1, at: t(Double(i)), idPrefix: "c\(i)").batchID }
         let keep = try store.append("m", rows: 1, at: t(0), idPrefix: "open").batchID
         try store.insertWindow(window("m", seq: 1, first: 1, last: last))
+        try store.indexPendingPredictionIDs(maxBatches: 1000)
         XCTAssertEqual(try store.pruneBatches(model: "m", receivedBefore: t(Double(count))), count)
         XCTAssertEqual(try store.batches(model: "m", afterBatchID: 0, limit: 10).map(\.id), [keep])
         let idRows = try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM prediction_ids") }
         XCTAssertEqual(idRows, 1)
+    }
+
+    func testLatestObservationWinsAcrossPendingAndIndexedIDs() throws {
+        let store = try DriftStore.inMemory(withModels: ["m"])
+        let first = try store.append("m", rows: 3, idPrefix: "same").batchID
+        try store.indexPendingPredictionIDs()
+        let second = try store.append("m", rows: 3, idPrefix: "same").batchID
+        XCTAssertEqual(located(try store.lookupPrediction(model: "m", id: "same-1")), [second, 1], "pending batch is newer")
+        try store.indexPendingPredictionIDs()
+        XCTAssertEqual(located(try store.lookupPrediction(model: "m", id: "same-1")), [second, 1], "still the newer one once indexed")
+        XCTAssertNotEqual(first, second)
+        let third = try store.append("m", rows: 2, idPrefix: "same").batchID
+        let fourth = try store.append("m", rows: 2, idPrefix: "same").batchID
+        try store.indexPendingPredictionIDs()
+        XCTAssertEqual(located(try store.lookupPrediction(model: "m", id: "same-1")), [fourth, 1], "the later of two pending batches wins")
+        XCTAssertEqual(located(try store.lookupPrediction(model: "m", id: "same-2")), [second, 2])
+        XCTAssertNotEqual(third, fourth)
     }
 }

@@ -5,7 +5,7 @@ import XCTest
 @testable import DriftStore
 
 final class LifecycleTests: XCTestCase {
-    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox"]
+    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox", "v2-deferred-id-index"]
 
     func testFreshDirectoryIsCreatedAndMigrated() throws {
         let root = try makeTemporaryDirectory(self)
@@ -90,8 +90,8 @@ final class LifecycleTests: XCTestCase {
         let outcome = try store.append("m", rows: 5, idPrefix: "x")
         let other = try DatabaseQueue(path: directory + "/driftwatch.sqlite")
         defer { try? other.close() }
-        let count = try other.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM prediction_ids") }
-        XCTAssertEqual(count, 5)
+        let pending = try other.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batches WHERE pending_ids IS NOT NULL") }
+        XCTAssertEqual(pending, 1, "the batch's 5 ids are stored with it, indexed later")
         let id = try other.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM batches") }
         XCTAssertEqual(id, outcome.batchID)
     }
