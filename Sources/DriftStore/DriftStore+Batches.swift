@@ -64,15 +64,20 @@ extension DriftStore {
                 let insertBatch = try db.cachedStatement(
                     sql: """
                         INSERT INTO batches (model, received_at, rows, first_event_time,
-                                             last_event_time, idempotency_key, payload, pending_ids)
-                        VALUES (?, ?, ?, ?, ?, ?, COALESCE(?, x''), ?)
+                                             last_event_time, idempotency_key, payload)
+                        VALUES (?, ?, ?, ?, ?, ?, COALESCE(?, x''))
                         """)
                 // COALESCE: GRDB binds an empty Data as NULL (no base address).
                 try insertBatch.execute(arguments: [
                     model, receivedAt.unixSeconds, rows, firstEventTime, lastEventTime,
-                    idempotencyKey, payload, predictionIDs.isEmpty ? nil : PendingIDs.encode(predictionIDs),
+                    idempotencyKey, payload,
                 ])
-                return .stored(batchID: db.lastInsertedRowID)
+                let batchID = db.lastInsertedRowID
+                if !predictionIDs.isEmpty {
+                    let pending = try db.cachedStatement(sql: "INSERT INTO pending_ids (batch_id, model, ids) VALUES (?, ?, ?)")
+                    try pending.execute(arguments: [batchID, model, PendingIDs.encode(predictionIDs)])
+                }
+                return .stored(batchID: batchID)
             }
         }
     }
@@ -113,11 +118,11 @@ extension DriftStore {
     public func indexPendingPredictionIDs(maxBatches: Int = 256) throws -> Int {
         try writer.write { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT id, model, pending_ids FROM batches WHERE pending_ids IS NOT NULL ORDER BY id LIMIT ?",
+                db, sql: "SELECT batch_id, model, ids FROM pending_ids ORDER BY batch_id LIMIT ?",
                 arguments: [maxBatches])
             guard !rows.isEmpty else { return 0 }
             var entries: [(model: String, id: String, batchID: Int64, row: Int)] = []
-            let clear = try db.cachedStatement(sql: "UPDATE batches SET pending_ids = NULL WHERE id = ?")
+            let clear = try db.cachedStatement(sql: "DELETE FROM pending_ids WHERE batch_id = ?")
             for r in rows {
                 let batchID: Int64 = try r.decode(atIndex: 0)
                 let model: String = try r.decode(atIndex: 1)
@@ -171,7 +176,7 @@ extension DriftStore {
     public func lookupPrediction(model: String, id: String) throws -> (batchID: Int64, row: Int)? {
         try writer.read { db in
             let pending = try Row.fetchCursor(
-                db, sql: "SELECT id, pending_ids FROM batches WHERE model = ? AND pending_ids IS NOT NULL ORDER BY id DESC",
+                db, sql: "SELECT batch_id, ids FROM pending_ids WHERE model = ? ORDER BY batch_id DESC",
                 arguments: [model])
             while let r = try pending.next() {
                 let blob: Data = try r.decode(atIndex: 1)
@@ -214,9 +219,11 @@ extension DriftStore {
                 guard !ids.isEmpty else { return 0 }
                 let deleteIDs = try db.cachedStatement(
                     sql: "DELETE FROM prediction_ids WHERE batch_id = ?")
+                let deletePending = try db.cachedStatement(sql: "DELETE FROM pending_ids WHERE batch_id = ?")
                 let deleteBatch = try db.cachedStatement(sql: "DELETE FROM batches WHERE id = ?")
                 for id in ids {
                     try deleteIDs.execute(arguments: [id])
+                    try deletePending.execute(arguments: [id])
                     try deleteBatch.execute(arguments: [id])
                 }
                 return ids.count

@@ -46,6 +46,7 @@ extension DriftStore {
             // prediction_ids has no foreign key (hot path), so it is cleared explicitly;
             // everything else cascades from models(name).
             try db.execute(sql: "DELETE FROM prediction_ids WHERE model = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM pending_ids WHERE model = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM models WHERE name = ?", arguments: [name])
             return db.changesCount > 0
         }

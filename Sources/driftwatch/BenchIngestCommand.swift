@@ -71,7 +71,8 @@ struct BenchIngestCommand: AsyncParsableCommand {
         let rssBefore = residentMiB()
         for f in chosen {
             let bodies = (0..<16).map { k in body(format: f, names: names, columns: windowColumns, from: k * batchRows, rows: batchRows) }
-            let r = try await load(base: base, format: f, bodies: bodies)
+            var r = try await load(base: base, format: f, bodies: bodies)
+            r["rss_after_mib"] = residentMiB()
             results.append(r)
         }
         let rssAfter = residentMiB()
@@ -88,7 +89,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
             print("driftwatch bench ingest — \(batchRows)-row batches × 30 features, \(concurrency) senders, \(Int(duration)) s per format, durable (SQLite WAL)")
             for r in results {
                 let fmt = (r["format"] as? String ?? "").padding(toLength: 9)
-                print("  \(fmt) \(Int(r["observations_per_s"] as? Double ?? 0)) obs/s   p50 \(fixed1(r["p50_ms"] as? Double ?? 0)) ms   p99 \(fixed1(r["p99_ms"] as? Double ?? 0)) ms   (\(r["requests"] ?? 0) requests, \(r["errors"] ?? 0) errors)")
+                print("  \(fmt) \(Int(r["observations_per_s"] as? Double ?? 0)) obs/s   p50 \(fixed1(r["p50_ms"] as? Double ?? 0)) ms   p99 \(fixed1(r["p99_ms"] as? Double ?? 0)) ms   (\(r["requests"] ?? 0) requests, \(r["errors"] ?? 0) errors, RSS \(fixed1(r["rss_after_mib"] as? Double ?? 0)) MiB)")
             }
             print("  resident memory: \(fixed1(rssBefore)) MiB before, \(fixed1(rssAfter)) MiB after")
         }

@@ -63,3 +63,37 @@ final class MergedECDFTests: XCTestCase {
         }
     }
 }
+
+/// chi² tests on hand-computed tables (the fixtures cover Evidently's goodness-of-fit only).
+final class ChiSquareTests: XCTestCase {
+    func testContingencyTwoByTwoUsesYates() {
+        // [[10, 20], [30, 40]]: E = [[12, 18], [28, 42]], |O − E| = 2 → 1.5 after Yates.
+        let r = chiSquareContingency(referenceCounts: [10, 20], currentCounts: [30, 40])
+        let expected = 2.25 * (1.0 / 12 + 1.0 / 18 + 1.0 / 28 + 1.0 / 42)
+        XCTAssertEqual(r.dof, 1)
+        XCTAssertEqual(r.statistic, expected, accuracy: 1e-12)
+        // chi2.sf(x, 1) = erfc(sqrt(x / 2)).
+        XCTAssertEqual(r.pvalue, erfc((expected / 2).squareRoot()), accuracy: 1e-12)
+    }
+
+    func testContingencyTwoByThreeHasNoCorrection() {
+        // [[10, 20, 30], [20, 20, 10]]: row sums 60, 50; column sums 30, 40, 40; n = 110.
+        let r = chiSquareContingency(referenceCounts: [10, 20, 30], currentCounts: [20, 20, 10])
+        let obs = [[10.0, 20, 30], [20, 20, 10]]
+        let rows = [60.0, 50], cols = [30.0, 40, 40]
+        var x = 0.0
+        for i in 0..<2 { for j in 0..<3 { let e = rows[i] * cols[j] / 110; x += (obs[i][j] - e) * (obs[i][j] - e) / e } }
+        XCTAssertEqual(r.dof, 2)
+        XCTAssertEqual(r.statistic, x, accuracy: 1e-12)
+        XCTAssertEqual(r.pvalue, exp(-x / 2), accuracy: 1e-12, "chi2.sf(x, 2) = exp(−x/2)")
+    }
+
+    func testIncompleteGammaTails() {
+        XCTAssertEqual(chiSquaredSF(0, dof: 3), 1)
+        XCTAssertEqual(chiSquaredSF(.infinity, dof: 3), 0)
+        // chi2.sf(1480, 2) = exp(−740) ≈ 4.2e-322: subnormal, not flushed to 0 (scipy gives it too).
+        XCTAssertEqual(chiSquaredSF(1480, dof: 2), exp(-740.0), accuracy: 1e-323)
+        XCTAssertGreaterThan(chiSquaredSF(1480, dof: 2), 0)
+        XCTAssertEqual(regularizedGammaP(2.5, 1.2) + regularizedGammaQ(2.5, 1.2), 1, accuracy: 1e-15)
+    }
+}
