@@ -166,6 +166,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
     }
 }
 
+/// One HTTP call with URLSession (the demo and the load generator).
 @Sendable
 func send(_ url: String, _ method: String, _ body: Data, _ type: String) async throws -> (Int, Data) {
     guard let u = URL(string: url) else { throw UserFacingError(message: "bad URL \(url)") }

@@ -48,13 +48,7 @@ struct DemoCommand: AsyncParsableCommand {
 }
 
 private func request(_ method: String, _ url: String, body: Data? = nil, contentType: String = "application/json") async throws -> (Int, Data) {
-    guard let u = URL(string: url) else { throw UserFacingError(message: "bad URL \(url)") }
-    var r = URLRequest(url: u)
-    r.httpMethod = method
-    r.httpBody = body
-    r.setValue(contentType, forHTTPHeaderField: "Content-Type")
-    let (data, response) = try await URLSession.shared.data(for: r)
-    return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    try await send(url, method, body ?? Data(), contentType)
 }
 
 func streamDemo(base: String, cycles: Int) async throws {
