@@ -82,12 +82,16 @@ actor ModelMonitor {
 
     // MARK: settings and baseline
 
-    /// New settings: the open window restarts if the schema changed.
+    /// New settings: the open window restarts if the schema changed, the episode tracker if
+    /// the confirmation policy changed.
     func update(settings newSettings: ModelSettings) {
         let schemaChanged = newSettings.features != settings.features || newSettings.prediction != settings.prediction
         settings = newSettings
         if schemaChanged { window = WindowAccumulator(settings: newSettings) }
-        tracker = EpisodeTracker(confirm: newSettings.confirm, resolve: newSettings.resolve)
+        // A new confirmation policy starts the episode logic afresh; the same one keeps its state.
+        if newSettings.confirm != tracker.confirm || newSettings.resolve != tracker.resolve {
+            tracker = EpisodeTracker(confirm: newSettings.confirm, resolve: newSettings.resolve)
+        }
         if let b = baseline {
             baseline = ModelBaseline(version: b.version, profile: mergedProfile(b), settings: newSettings)
         }

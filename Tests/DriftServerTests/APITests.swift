@@ -111,6 +111,10 @@ final class APITests: XCTestCase {
             states.append(report["episode_state"] as? String ?? "?")
         }
         XCTAssertEqual(states, ["suspected", "confirmed", "confirmed", "resolved"])
+        // Re-sending the same settings keeps the episode state.
+        r = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
+        XCTAssertEqual(r.status, 200)
+        XCTAssertEqual((r.json["episode"] as? [String: Any])?["state"] as? String, "resolved")
 
         r = try await s.call("GET", "/v1/models/fraud/windows?limit=2")
         XCTAssertEqual((r.json["windows"] as? [[String: Any]])?.count, 2)
