@@ -2,6 +2,7 @@ import DriftCore
 import Foundation
 import Metrics
 import Prometheus
+import Synchronization
 
 /// The service's Prometheus metrics. Domain metrics live in `registry` with help text;
 /// Hummingbird's request metrics come through swift-metrics into `httpRegistry` (swift-metrics
@@ -19,6 +20,40 @@ public final class DriftMetrics: Sendable {
     ]
 
     public init() {}
+
+    /// Every series created for a model, so deleting the model removes them from /metrics.
+    private struct ModelSeries {
+        var gauges: [ObjectIdentifier: Prometheus.Gauge] = [:]
+        var counters: [ObjectIdentifier: Prometheus.Counter] = [:]
+        var histograms: [ObjectIdentifier: Prometheus.ValueHistogram] = [:]
+    }
+    private let series = Mutex<[String: ModelSeries]>([:])
+
+    private func gauge(_ model: String, _ descriptor: MetricNameDescriptor, _ labels: [(String, String)]) -> Prometheus.Gauge {
+        let g = registry.makeGauge(descriptor: descriptor, labels: labels)
+        series.withLock { $0[model, default: ModelSeries()].gauges[ObjectIdentifier(g)] = g }
+        return g
+    }
+
+    private func counter(_ model: String, _ descriptor: MetricNameDescriptor, _ labels: [(String, String)]) -> Prometheus.Counter {
+        let c = registry.makeCounter(descriptor: descriptor, labels: labels)
+        series.withLock { $0[model, default: ModelSeries()].counters[ObjectIdentifier(c)] = c }
+        return c
+    }
+
+    private func histogram(_ model: String, _ descriptor: MetricNameDescriptor, _ labels: [(String, String)], _ buckets: [Double]) -> Prometheus.ValueHistogram {
+        let h = registry.makeValueHistogram(descriptor: descriptor, labels: labels, buckets: buckets)
+        series.withLock { $0[model, default: ModelSeries()].histograms[ObjectIdentifier(h)] = h }
+        return h
+    }
+
+    /// Removes every series of a deleted model.
+    public func removeModel(_ model: String) {
+        guard let s = series.withLock({ $0.removeValue(forKey: model) }) else { return }
+        for g in s.gauges.values { registry.unregisterGauge(g) }
+        for c in s.counters.values { registry.unregisterCounter(c) }
+        for h in s.histograms.values { registry.unregisterValueHistogram(h) }
+    }
 
     /// The swift-metrics factory for Hummingbird's MetricsMiddleware.
     public func makeFactory() -> PrometheusMetricsFactory {
@@ -41,42 +76,39 @@ public final class DriftMetrics: Sendable {
     // MARK: ingest
 
     public func observations(model: String, endpoint: Endpoint, _ n: Int) {
-        registry.makeCounter(descriptor: d("driftwatch_observations_total", "Observations accepted and stored, by model and endpoint."),
-                             labels: [("model", model), ("endpoint", endpoint.rawValue)]).increment(by: Int64(n))
+        counter(model, d("driftwatch_observations_total", "Observations accepted and stored, by model and endpoint."),
+                [("model", model), ("endpoint", endpoint.rawValue)]).increment(by: Int64(n))
     }
 
     public func rejected(model: String, reason: String, _ n: Int) {
-        registry.makeCounter(descriptor: d("driftwatch_observations_rejected_total", "Observations or requests rejected at ingest, by model and reason."),
-                             labels: [("model", model), ("reason", reason)]).increment(by: Int64(n))
+        counter(model, d("driftwatch_observations_rejected_total", "Observations or requests rejected at ingest, by model and reason."),
+                [("model", model), ("reason", reason)]).increment(by: Int64(n))
     }
 
     public func missing(model: String, feature: String, _ n: Int) {
-        registry.makeCounter(descriptor: d("driftwatch_feature_missing_total", "Production observations with the feature missing (null, absent or empty)."),
-                             labels: [("model", model), ("feature", feature)]).increment(by: Int64(n))
+        counter(model, d("driftwatch_feature_missing_total", "Production observations with the feature missing (null, absent or empty)."),
+                [("model", model), ("feature", feature)]).increment(by: Int64(n))
     }
 
     public func violation(model: String, feature: String, check: QualityCheck, _ n: Int) {
-        registry.makeCounter(descriptor: d("driftwatch_data_quality_violations_total", "Data-quality violations at ingest: missing, nan, infinite, wrong_type, out_of_range (of the baseline), unseen_category, unknown_feature."),
-                             labels: [("model", model), ("feature", feature), ("check", check.rawValue)]).increment(by: Int64(n))
+        counter(model, d("driftwatch_data_quality_violations_total", "Data-quality violations at ingest: missing, nan, infinite, wrong_type, out_of_range (of the baseline), unseen_category, unknown_feature."),
+                [("model", model), ("feature", feature), ("check", check.rawValue)]).increment(by: Int64(n))
     }
 
     public func predictionValues(model: String, _ values: [Double]) {
-        let h = registry.makeValueHistogram(
-            descriptor: d("driftwatch_prediction_value", "Production prediction values (scores), by model."),
-            labels: [("model", model)], buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+        let h = histogram(model, d("driftwatch_prediction_value", "Production prediction values (scores), by model."),
+                          [("model", model)], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
         for v in values { h.record(v) }
     }
 
     // MARK: windows
 
     public func windowRows(model: String, _ rows: Int) {
-        registry.makeGauge(descriptor: d("driftwatch_window_rows", "Production rows in the model's open window."),
-                           labels: [("model", model)]).set(Double(rows))
+        gauge(model, d("driftwatch_window_rows", "Production rows in the model's open window."), [("model", model)]).set(Double(rows))
     }
 
     public func evaluated(model: String, seconds: Double) {
-        registry.makeCounter(descriptor: d("driftwatch_window_evaluations_total", "Windows closed and evaluated against the baseline."),
-                             labels: [("model", model)]).increment()
+        counter(model, d("driftwatch_window_evaluations_total", "Windows closed and evaluated against the baseline."), [("model", model)]).increment()
         registry.makeValueHistogram(descriptor: d("driftwatch_window_evaluation_seconds", "Time to evaluate one window (all features), seconds."),
                                     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]).record(seconds)
     }
@@ -84,37 +116,37 @@ public final class DriftMetrics: Sendable {
     public func report(model: String, _ report: WindowReport) {
         for f in report.features + (report.prediction.map { [$0] } ?? []) {
             let labels = [("model", model), ("feature", f.name)]
-            func gauge(_ name: String, _ help: String, _ value: Double?) {
+            func publish(_ name: String, _ help: String, _ value: Double?) {
                 guard let value, value.isFinite else { return }
-                registry.makeGauge(descriptor: d(name, help), labels: labels).set(value)
+                gauge(model, d(name, help), labels).set(value)
             }
-            gauge("driftwatch_feature_psi", "Population stability index of the feature in the last window against the baseline.", f.psi)
-            gauge("driftwatch_feature_ks_statistic", "Two-sample KS statistic D of the feature in the last window.", f.ks?.statistic)
-            gauge("driftwatch_feature_ks_pvalue", "KS p-value (Benjamini-Hochberg adjusted) of the feature in the last window.", f.ks?.pvalueAdjusted ?? f.ks?.pvalue)
-            gauge("driftwatch_feature_js_distance", "Jensen-Shannon distance of the feature in the last window.", f.js)
-            gauge("driftwatch_feature_wasserstein_normed", "Wasserstein-1 distance over the baseline's std in the last window.", f.wassersteinNormed)
-            gauge("driftwatch_feature_drifted", "1 when the feature drifted in the last window (adjusted p < alpha and PSI over threshold), else 0.",
+            publish("driftwatch_feature_psi", "Population stability index of the feature in the last window against the baseline.", f.psi)
+            publish("driftwatch_feature_ks_statistic", "Two-sample KS statistic D of the feature in the last window.", f.ks?.statistic)
+            publish("driftwatch_feature_ks_pvalue", "KS p-value (Benjamini-Hochberg adjusted) of the feature in the last window.", f.ks?.pvalueAdjusted ?? f.ks?.pvalue)
+            publish("driftwatch_feature_js_distance", "Jensen-Shannon distance of the feature in the last window.", f.js)
+            publish("driftwatch_feature_wasserstein_normed", "Wasserstein-1 distance over the baseline's std in the last window.", f.wassersteinNormed)
+            publish("driftwatch_feature_drifted", "1 when the feature drifted in the last window (adjusted p < alpha and PSI over threshold), else 0.",
                   f.status == .insufficientData ? nil : (f.drifted ? 1 : 0))
-            gauge("driftwatch_feature_missing_ratio", "Share of the feature's values missing in the last window.", f.quality.missingShare)
+            publish("driftwatch_feature_missing_ratio", "Share of the feature's values missing in the last window.", f.quality.missingShare)
             if let shifts = f.percentiles?.shift {
                 for (q, v) in shifts where v.isFinite {
                     // Label `percentile`, not `quantile`: Prometheus reserves `quantile` for
                     // summaries and promtool's lint rejects it on a gauge.
-                    registry.makeGauge(descriptor: d("driftwatch_feature_quantile_shift", "Percentile of the last window minus the baseline's, by percentile (p1…p99)."),
-                                       labels: labels + [("percentile", q)]).set(v)
+                    gauge(model, d("driftwatch_feature_quantile_shift", "Percentile of the last window minus the baseline's, by percentile (p1…p99)."),
+                          labels + [("percentile", q)]).set(v)
                 }
             }
         }
-        registry.makeGauge(descriptor: d("driftwatch_model_drift_share", "Share of the model's features that drifted in the last window."),
-                           labels: [("model", model)]).set(report.summary.driftedShare)
+        gauge(model, d("driftwatch_model_drift_share", "Share of the model's features that drifted in the last window."),
+              [("model", model)]).set(report.summary.driftedShare)
     }
 
     public func episode(model: String, state: EpisodeState) {
-        registry.makeGauge(descriptor: d("driftwatch_model_drift_confirmed", "1 while the model has a confirmed drift episode, else 0."),
-                           labels: [("model", model)]).set(state == .confirmed ? 1.0 : 0.0)
+        gauge(model, d("driftwatch_model_drift_confirmed", "1 while the model has a confirmed drift episode, else 0."),
+              [("model", model)]).set(state == .confirmed ? 1.0 : 0.0)
         for s in EpisodeState.allCases {
-            registry.makeGauge(descriptor: d("driftwatch_model_episode_state", "1 for the model's current episode state (ok, suspected, confirmed, resolved)."),
-                               labels: [("model", model), ("state", s.rawValue)]).set(s == state ? 1.0 : 0.0)
+            gauge(model, d("driftwatch_model_episode_state", "1 for the model's current episode state (ok, suspected, confirmed, resolved)."),
+                  [("model", model), ("state", s.rawValue)]).set(s == state ? 1.0 : 0.0)
         }
     }
 
@@ -143,7 +175,7 @@ public final class DriftMetrics: Sendable {
 
 extension DriftMetrics {
     public func kserveEvent(model: String, type: String, joined: Bool) {
-        registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "driftwatch_kserve_events_total", helpText: "KServe CloudEvents stored, by type (request/response) and whether the other half had already arrived."),
-                             labels: [("model", model), ("type", type), ("joined", joined ? "true" : "false")]).increment()
+        counter(model, MetricNameDescriptor(metricName: "driftwatch_kserve_events_total", helpText: "KServe CloudEvents stored, by type (request/response) and whether the other half had already arrived."),
+                [("model", model), ("type", type), ("joined", joined ? "true" : "false")]).increment()
     }
 }

@@ -82,6 +82,7 @@ extension DriftService {
         _ = try await monitor(name)
         _ = try store.deleteModel(named: name)
         await models.remove(name)
+        metrics.removeModel(name)
         return Response(status: .noContent)
     }
 

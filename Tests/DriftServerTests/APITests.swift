@@ -170,6 +170,13 @@ final class APITests: XCTestCase {
         XCTAssertTrue(m.contains("driftwatch_data_quality_violations_total{model=\"fraud\",feature=\"extra\",check=\"unknown_feature\"} 2"), "unknown features are counted")
         XCTAssertTrue(m.contains("driftwatch_feature_missing_total{model=\"fraud\",feature=\"amount\"} 1"))
         XCTAssertTrue(m.contains("driftwatch_observations_rejected_total{model=\"fraud\",reason=\"too_large\"} 1"))
+
+        // A deleted model's series leave /metrics.
+        let deleted = try await s.call("DELETE", "/v1/models/fraud")
+        XCTAssertEqual(deleted.status, 204)
+        let after = try await s.call("GET", "/metrics", contentType: nil).text
+        XCTAssertFalse(after.contains("model=\"fraud\""), "series of the deleted model remain")
+        XCTAssertTrue(after.contains("driftwatch_build_info"))
     }
 
     func testTokensScopesAndLoopbackRule() async throws {
