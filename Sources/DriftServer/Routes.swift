@@ -91,7 +91,7 @@ extension DriftService {
     func putBaseline(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = try context.parameters.require("model")
         guard isValidModelName(name) else { throw Problem.badRequest("model name \"\(name)\" must match [A-Za-z0-9_.-]{1,128}") }
-        let body = try await readBody(request, decodeGzip: true)
+        let body = try await readBody(request, decodeGzip: true, baseline: true)
         let q = request.uri.queryParameters
         func list(_ key: String) -> [String] {
             q.get(key).map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
@@ -258,16 +258,19 @@ extension DriftService {
         }
     }
 
-    /// The request body, within the size limit, gunzipped when `Content-Encoding: gzip`.
-    func readBody(_ request: Request, decodeGzip: Bool) async throws -> [UInt8] {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > config.maxBodyBytes {
-            throw Problem(.contentTooLarge, "body of \(length) bytes is over the limit of \(config.maxBodyBytes) bytes; send smaller batches")
+    /// The request body, within the size limit (`max_body_bytes`, or `max_baseline_bytes` for
+    /// baselines), gunzipped when `Content-Encoding: gzip`.
+    func readBody(_ request: Request, decodeGzip: Bool, baseline: Bool = false) async throws -> [UInt8] {
+        let limit = baseline ? config.maxBaselineBytes : config.maxBodyBytes
+        let advice = baseline ? "raise max_baseline_bytes or upload a sample" : "send smaller batches"
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw Problem(.contentTooLarge, "body of \(length) bytes is over the limit of \(limit) bytes; \(advice)")
         }
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: config.maxBodyBytes)
+            buffer = try await request.body.collect(upTo: limit)
         } catch {
-            throw Problem(.contentTooLarge, "body is over the limit of \(config.maxBodyBytes) bytes; send smaller batches")
+            throw Problem(.contentTooLarge, "body is over the limit of \(limit) bytes; \(advice)")
         }
         let bytes = Array(buffer.readableBytesView)
         let encoding = request.headers[.contentEncoding]?.lowercased() ?? "identity"
@@ -277,7 +280,7 @@ extension DriftService {
         case "gzip", "x-gzip":
             guard decodeGzip else { throw Problem(.unsupportedMediaType, "Content-Encoding gzip is not accepted on this route") }
             do {
-                return try gunzip(bytes, maxOutput: config.maxDecodedBytes)
+                return try gunzip(bytes, maxOutput: baseline ? config.maxBaselineBytes : config.maxDecodedBytes)
             } catch {
                 throw Problem.badRequest("gzip body could not be decoded: \(error)")
             }

@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable, Codable {
     /// Largest request body accepted (bytes, after gzip: `maxDecodedBytes`).
     public var maxBodyBytes: Int = 16 << 20
     public var maxDecodedBytes: Int = 64 << 20
+    /// Largest baseline upload (a training set is much larger than an ingest batch), also after gzip.
+    public var maxBaselineBytes: Int = 1 << 30
     /// Ingest requests being stored at once before new ones get 429 + Retry-After.
     public var maxInflightIngest: Int = 64
     /// `power_loss` fsyncs every commit (SQLite synchronous=FULL); `process_crash` (default)
@@ -24,7 +26,7 @@ public struct ServerConfiguration: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case host, port, dataDir = "data_dir", tokensFile = "tokens_file", insecure
-        case maxBodyBytes = "max_body_bytes", maxDecodedBytes = "max_decoded_bytes"
+        case maxBodyBytes = "max_body_bytes", maxDecodedBytes = "max_decoded_bytes", maxBaselineBytes = "max_baseline_bytes"
         case maxInflightIngest = "max_inflight_ingest", durability, models
     }
 
@@ -40,6 +42,7 @@ public struct ServerConfiguration: Sendable, Codable {
         insecure = try c.decodeIfPresent(Bool.self, forKey: .insecure) ?? d.insecure
         maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? d.maxBodyBytes
         maxDecodedBytes = try c.decodeIfPresent(Int.self, forKey: .maxDecodedBytes) ?? d.maxDecodedBytes
+        maxBaselineBytes = try c.decodeIfPresent(Int.self, forKey: .maxBaselineBytes) ?? d.maxBaselineBytes
         maxInflightIngest = try c.decodeIfPresent(Int.self, forKey: .maxInflightIngest) ?? d.maxInflightIngest
         durability = try c.decodeIfPresent(String.self, forKey: .durability) ?? d.durability
         models = try c.decodeIfPresent([String: ModelSettings].self, forKey: .models)
@@ -61,6 +64,7 @@ public struct ServerConfiguration: Sendable, Codable {
         guard maxBodyBytes > 0, maxDecodedBytes >= maxBodyBytes else {
             throw ServerConfigError(message: "max_body_bytes must be > 0 and ≤ max_decoded_bytes")
         }
+        guard maxBaselineBytes > 0 else { throw ServerConfigError(message: "max_baseline_bytes must be > 0") }
         guard maxInflightIngest >= 1 else { throw ServerConfigError(message: "max_inflight_ingest must be ≥ 1") }
         guard durability == "process_crash" || durability == "power_loss" else {
             throw ServerConfigError(message: "durability must be process_crash or power_loss, got \(durability)")

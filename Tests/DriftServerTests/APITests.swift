@@ -143,11 +143,15 @@ final class APITests: XCTestCase {
     }
 
     func testOtherFormatsGzipLimitsAndUnknownFeatures() async throws {
-        let s = try LiveService { $0.maxBodyBytes = 64 * 1024 }
+        let s = try LiveService { $0.maxBodyBytes = 64 * 1024; $0.maxDecodedBytes = 64 * 1024 }
         try await s.start()
         defer { Task { await s.stop() } }
         _ = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
-        _ = try await s.call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(rows: 1000), contentType: "text/csv")
+        // A baseline may be larger than an ingest batch (max_baseline_bytes, not max_body_bytes).
+        let big = Demo.baselineCSV(rows: 3000)
+        XCTAssertGreaterThan(big.count, 64 * 1024)
+        let b = try await s.call("PUT", "/v1/models/fraud/baseline", body: big, contentType: "text/csv")
+        XCTAssertEqual(b.status, 201, b.text)
 
         var r = try await s.call("POST", "/v1/models/fraud/observations",
                                  json: #"{"ids":["a","b"],"features":{"amount":[10.5,null],"country":["DE","FR"],"extra":[1,2]},"predictions":[0.1,0.2]}"#)
