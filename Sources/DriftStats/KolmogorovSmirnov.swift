@@ -508,17 +508,7 @@ enum KSSpecialFunctions {
             if y > maxLog { return Double(sign) * .infinity }
             return Double(sign) * exp(y)
         }
-        y = rgamma(y)
-        let ga = gamma(a), gb = gamma(b)
-        if y.isInfinite { return .infinity }
-        if abs(abs(ga * y) - 1.0) > abs(abs(gb * y) - 1.0) {
-            y = gb * y
-            y *= ga
-        } else {
-            y = ga * y
-            y *= gb
-        }
-        return y
+        return gammaProduct(a, b, rgammaOfSum: rgamma(y))
     }
 
     /// cephes lbeta(a, b) = log|B(a, b)| for a, b > 0.
@@ -535,17 +525,23 @@ enum KSSpecialFunctions {
             y = lgamSign(a).0 + y
             return y
         }
-        y = rgamma(y)
+        return log(abs(gammaProduct(a, b, rgammaOfSum: rgamma(y))))
+    }
+
+    /// Γ(a)·Γ(b)/Γ(a+b) from 1/Γ(a+b), multiplied in the order cephes uses (the factor that
+    /// keeps the intermediate nearer 1 first), shared by `beta` and `lbeta`.
+    private static func gammaProduct(_ a: Double, _ b: Double, rgammaOfSum y: Double) -> Double {
         let ga = gamma(a), gb = gamma(b)
         if y.isInfinite { return .infinity }
-        if abs(abs(ga * y) - 1.0) > abs(abs(gb * y) - 1.0) {
-            y = gb * y
-            y *= ga
+        var r = y
+        if abs(abs(ga * r) - 1.0) > abs(abs(gb * r) - 1.0) {
+            r = gb * r
+            r *= ga
         } else {
-            y = ga * y
-            y *= gb
+            r = ga * r
+            r *= gb
         }
-        return log(abs(y))
+        return r
     }
 
     /// ln|B(a, b)| for a > 1e6·max(b, 1): asymptotic expansion avoiding lgam(a+b) − lgam(a).
