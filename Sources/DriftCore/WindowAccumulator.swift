@@ -113,27 +113,24 @@ public struct WindowAccumulator: Sendable {
             case .numeric:
                 let range = limits.ranges[spec.name]
                 var outOfRange = 0
+                /// A number the sender sent: finite values feed the statistics, the rest is counted.
+                func take(_ v: Double) {
+                    if v.isFinite {
+                        numbers[k].append(v)
+                        if let range, !range.contains(v) { outOfRange += 1 }
+                        if isPrediction { tally.predictionValues.append(v) }
+                    } else if v.isNaN { q.nan += 1 } else if v > 0 { q.positiveInfinity += 1 } else { q.negativeInfinity += 1 }
+                }
                 if case .numbers(let values, let missingRows) = column, missingRows.isEmpty, allProduction {
                     // Fast path: a dense numeric column. (No reserveCapacity here: reserving the
                     // exact size on every batch defeats geometric growth and copies the whole
                     // column each time — it was 11 % of ingest CPU.)
-                    for v in values {
-                        if v.isFinite {
-                            numbers[k].append(v)
-                            if let range, !range.contains(v) { outOfRange += 1 }
-                            if isPrediction { tally.predictionValues.append(v) }
-                        } else if v.isNaN { q.nan += 1 } else if v > 0 { q.positiveInfinity += 1 } else { q.negativeInfinity += 1 }
-                    }
+                    for v in values { take(v) }
                 } else {
                     for r in production {
                         switch column.cell(at: r) {
                         case .missing: q.missing += 1
-                        case .number(let v):
-                            if v.isFinite {
-                                numbers[k].append(v)
-                                if let range, !range.contains(v) { outOfRange += 1 }
-                                if isPrediction { tally.predictionValues.append(v) }
-                            } else if v.isNaN { q.nan += 1 } else if v > 0 { q.positiveInfinity += 1 } else { q.negativeInfinity += 1 }
+                        case .number(let v): take(v)
                         case .text(let s):
                             // JSON cannot carry NaN/Inf; senders spell them as strings.
                             switch s.lowercased() {
