@@ -74,38 +74,25 @@ public func decodeKServeInference(_ body: [UInt8], featureNames: [String], outpu
     var id: String? = nil
     if case .string(let s)? = root.member("id") { id = s }
 
+    var payload: KServePayload
     if let instances = root.member("instances") {
-        var p = try decodeV1Instances(instances, field: "instances", featureNames: featureNames)
-        p.id = id
-        return p
+        payload = try decodeV1Instances(instances, field: "instances", featureNames: featureNames)
+    } else if let inputs = root.member("inputs") {
+        payload = isV2TensorList(inputs)
+            ? try decodeV2Inputs(inputs, featureNames: featureNames)
+            : try decodeV1Instances(inputs, field: "inputs", featureNames: featureNames)
+    } else if let predictions = root.member("predictions") {
+        payload = try decodeV1Predictions(predictions, field: "predictions")
+    } else if let outputs = root.member("outputs") {
+        payload = isV2TensorList(outputs)
+            ? try decodeV2Outputs(outputs, outputName: outputName)
+            : try decodeV1Predictions(outputs, field: "outputs")
+    } else {
+        throw IngestDecodingError(
+            "not a KServe inference payload: expected \"instances\" or \"inputs\" (request), \"predictions\" or \"outputs\" (response)")
     }
-    if let inputs = root.member("inputs") {
-        if isV2TensorList(inputs) {
-            var p = try decodeV2Inputs(inputs, featureNames: featureNames)
-            p.id = id
-            return p
-        }
-        var p = try decodeV1Instances(inputs, field: "inputs", featureNames: featureNames)
-        p.id = id
-        return p
-    }
-    if let predictions = root.member("predictions") {
-        var p = try decodeV1Predictions(predictions, field: "predictions")
-        p.id = id
-        return p
-    }
-    if let outputs = root.member("outputs") {
-        if isV2TensorList(outputs) {
-            var p = try decodeV2Outputs(outputs, outputName: outputName)
-            p.id = id
-            return p
-        }
-        var p = try decodeV1Predictions(outputs, field: "outputs")
-        p.id = id
-        return p
-    }
-    throw IngestDecodingError(
-        "not a KServe inference payload: expected \"instances\" or \"inputs\" (request), \"predictions\" or \"outputs\" (response)")
+    payload.id = id
+    return payload
 }
 
 // MARK: Helpers
