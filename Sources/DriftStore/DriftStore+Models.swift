@@ -43,12 +43,14 @@ extension DriftStore {
     @discardableResult
     public func deleteModel(named name: String) throws -> Bool {
         try writer.write { db in
-            // prediction_ids has no foreign key (hot path), so it is cleared explicitly;
-            // everything else cascades from models(name).
-            try db.execute(sql: "DELETE FROM prediction_ids WHERE model = ?", arguments: [name])
-            try db.execute(sql: "DELETE FROM pending_ids WHERE model = ?", arguments: [name])
+            // batch_ids has no foreign key (hot path), so it is cleared explicitly; everything
+            // else cascades from models(name). Index generations that held only this model's
+            // batches are dropped; entries in shared ones fail verification from now on.
+            try db.execute(sql: "DELETE FROM batch_ids WHERE model = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM models WHERE name = ?", arguments: [name])
-            return db.changesCount > 0
+            let deleted = db.changesCount > 0
+            try Self.dropEmptyIDGenerations(db)
+            return deleted
         }
     }
 

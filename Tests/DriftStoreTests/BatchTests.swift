@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import XCTest
 
 @testable import DriftStore
@@ -83,12 +84,82 @@ final class BatchTests: XCTestCase {
             }
         }
         // Found while pending (in their batch's blob), and again once moved to the index.
-        XCTAssertEqual(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM prediction_ids") }, 0)
+        XCTAssertEqual(try store.indexedIDCount(), 0)
         XCTAssertEqual(try store.indexPendingPredictionIDs(), DriftStore.idChunk * 5 + 4)
         XCTAssertEqual(try store.indexPendingPredictionIDs(), 0, "nothing left pending")
-        let total = try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM prediction_ids") }
-        XCTAssertEqual(total, DriftStore.idChunk * 5 + 4)
-        XCTAssertNotNil(try store.lookupPrediction(model: "m", id: "n\(DriftStore.idChunk)-3"))
+        XCTAssertEqual(try store.indexedIDCount(), DriftStore.idChunk * 5 + 4)
+        for count in [DriftStore.idChunk - 1, DriftStore.idChunk * 3 + 5] {
+            for row in [0, count - 1] { XCTAssertNotNil(try store.lookupPrediction(model: "m", id: "n\(count)-\(row)")) }
+        }
+    }
+
+    func testGenerationsFillUpRollOverAndAreSearchedNewestFirst() throws {
+        let store = try DriftStore.inMemory(withModels: ["m", "n"])
+        var batches: [Int64] = []
+        for i in 0..<6 {
+            batches.append(try store.append(i % 2 == 0 ? "m" : "n", rows: 4, idPrefix: "g\(i)").batchID)
+            // Capacity 6: a generation takes batches until it holds 6 or more ids.
+            try store.indexPendingPredictionIDs(maxBatches: 1, generationCapacity: 6)
+        }
+        let generations = try store.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT first_batch_id, last_batch_id, ids FROM id_generations ORDER BY gen")
+                .map { [$0[0] as Int64, $0[1] as Int64, $0[2] as Int64] }
+        }
+        XCTAssertEqual(generations, [[batches[0], batches[1], 8], [batches[2], batches[3], 8], [batches[4], batches[5], 8]])
+        for i in 0..<6 {
+            XCTAssertEqual(located(try store.lookupPrediction(model: i % 2 == 0 ? "m" : "n", id: "g\(i)-3")), [batches[i], 3])
+            XCTAssertNil(try store.lookupPrediction(model: i % 2 == 0 ? "n" : "m", id: "g\(i)-3"), "ids are per model")
+        }
+        // An id repeated in a later generation is found there, not in the older one.
+        let again = try store.appendBatch(
+            model: "m", receivedAt: t(9), rows: 3, firstEventTime: nil, lastEventTime: nil,
+            idempotencyKey: nil, payload: Data([1]), predictionIDs: [(id: "g0-1", row: 2)]).batchID
+        try store.indexPendingPredictionIDs(generationCapacity: 6)
+        XCTAssertEqual(located(try store.lookupPrediction(model: "m", id: "g0-1")), [again, 2])
+        XCTAssertEqual(located(try store.lookupPrediction(model: "m", id: "g0-2")), [batches[0], 2])
+    }
+
+    func testIndexSurvivesReopeningAndKeysAreStable() throws {
+        let directory = try makeTemporaryDirectory(self)
+        do {
+            let store = try DriftStore(directory: directory)
+            try store.upsertModel(name: "m", settingsJSON: "{}", now: t(0))
+            try store.append("m", rows: 50, idPrefix: "r")
+            try store.indexPendingPredictionIDs()
+            try store.close()
+        }
+        let reopened = try DriftStore(directory: directory)
+        defer { try? reopened.close() }
+        XCTAssertEqual(located(try reopened.lookupPrediction(model: "m", id: "r-49")), [1, 49])
+        // The stored key is the documented hash (FNV-1a 64 + Murmur3 finalizer), not a
+        // per-process one: pinned so that a change of hash is a deliberate migration.
+        XCTAssertEqual(PredictionKey.key(modelHash: PredictionKey.seed(model: "m"), id: "r-49"), PredictionKey.key(modelHash: PredictionKey.seed(model: "m"), id: "r-49"))
+        XCTAssertNotEqual(PredictionKey.key(modelHash: PredictionKey.seed(model: "ab"), id: "c"), PredictionKey.key(modelHash: PredictionKey.seed(model: "a"), id: "bc"))
+        XCTAssertEqual(PredictionKey.key(modelHash: PredictionKey.seed(model: ""), id: ""), Self.referenceKey(model: "", id: ""))
+        XCTAssertEqual(PredictionKey.key(modelHash: PredictionKey.seed(model: "fraud"), id: "req-7/0"), Self.referenceKey(model: "fraud", id: "req-7/0"))
+    }
+
+    /// Independent spelling of the key: FNV-1a 64 over model ‖ 0xFF ‖ id, then fmix64.
+    private static func referenceKey(model: String, id: String) -> Int64 {
+        var h: UInt64 = 14695981039346656037
+        for b in Array(model.utf8) + [0xFF] + Array(id.utf8) { h = (h ^ UInt64(b)) &* 1099511628211 }
+        h = (h ^ (h >> 33)) &* 0xff51afd7ed558ccd
+        h = (h ^ (h >> 33)) &* 0xc4ceb9fe1a85ec53
+        return Int64(bitPattern: h ^ (h >> 33))
+    }
+
+    func testAnIndexEntryIsVerifiedAgainstItsBatch() throws {
+        let store = try DriftStore.inMemory(withModels: ["m"])
+        let batchID = try store.append("m", rows: 2, idPrefix: "v").batchID
+        try store.indexPendingPredictionIDs()
+        // Forge what a hash collision looks like: another id's key pointing at this batch/row.
+        let forged = PredictionKey.key(modelHash: PredictionKey.seed(model: "m"), id: "other")
+        try store.writer.write { db in
+            let gen = try Int64.fetchOne(db, sql: "SELECT MAX(gen) FROM id_generations") ?? 0
+            try db.execute(sql: "INSERT INTO \(DriftStore.keyTable(gen)) VALUES (?, ?, 1)", arguments: [forged, batchID])
+        }
+        XCTAssertNil(try store.lookupPrediction(model: "m", id: "other"), "the batch observed v-1 at row 1, not 'other'")
+        XCTAssertEqual(located(try store.lookupPrediction(model: "m", id: "v-1")), [batchID, 1])
     }
 
     func testBatchesAfterIDPagesInOrderPerModel() throws {
@@ -129,10 +200,11 @@ final class BatchTests: XCTestCase {
         try store.insertWindow(window("n", seq: 1, first: other, last: other))
         try store.insertWindow(window("m", seq: 1, first: ids[0], last: ids[3]))
         try store.insertWindow(window("m", seq: 2, first: ids[4], last: ids[5]))
+        try store.indexPendingPredictionIDs()  // one generation holding pruned and kept batches
         // Cutoff past everything: only batches up to the last window's lastBatchID (ids[5]) go.
         XCTAssertEqual(try store.pruneBatches(model: "m", receivedBefore: t(1000)), 6)
         XCTAssertEqual(try store.batches(model: "m", afterBatchID: 0, limit: 100).map(\.id), Array(ids[6...]))
-        XCTAssertNil(try store.lookupPrediction(model: "m", id: "b5-1"), "index rows of pruned batches go too")
+        XCTAssertNil(try store.lookupPrediction(model: "m", id: "b5-1"), "ids of pruned batches go too")
         XCTAssertNotNil(try store.lookupPrediction(model: "m", id: "b6-0"))
         XCTAssertEqual(try store.observationCount(model: "m"), 8)
         // Another model is untouched by pruning "m".
@@ -158,13 +230,18 @@ final class BatchTests: XCTestCase {
         let count = DriftStore.pruneChunk * 2 + 7
         var last: Int64 = 0
         for i in 0..<count { last = try store.append("m", rows: 1, at: t(Double(i)), idPrefix: "c\(i)").batchID }
+        try store.indexPendingPredictionIDs(maxBatches: 1000)
         let keep = try store.append("m", rows: 1, at: t(0), idPrefix: "open").batchID
         try store.insertWindow(window("m", seq: 1, first: 1, last: last))
-        try store.indexPendingPredictionIDs(maxBatches: 1000)
         XCTAssertEqual(try store.pruneBatches(model: "m", receivedBefore: t(Double(count))), count)
         XCTAssertEqual(try store.batches(model: "m", afterBatchID: 0, limit: 10).map(\.id), [keep])
-        let idRows = try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM prediction_ids") }
-        XCTAssertEqual(idRows, 1)
+        // The pruned batches' blobs are gone and so is their generation (it held only them).
+        XCTAssertEqual(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch_ids") }, 1)
+        XCTAssertEqual(try store.indexedIDCount(), 0)
+        XCTAssertNil(try store.lookupPrediction(model: "m", id: "c3-0"))
+        XCTAssertNotNil(try store.lookupPrediction(model: "m", id: "open-0"), "pending, still found")
+        try store.indexPendingPredictionIDs()
+        XCTAssertNotNil(try store.lookupPrediction(model: "m", id: "open-0"), "indexed in a new generation")
     }
 
     func testLatestObservationWinsAcrossPendingAndIndexedIDs() throws {

@@ -5,7 +5,7 @@ import XCTest
 @testable import DriftStore
 
 final class LifecycleTests: XCTestCase {
-    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox", "v2-deferred-id-index"]
+    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox", "v2-deferred-id-index", "v3-id-generations"]
 
     func testFreshDirectoryIsCreatedAndMigrated() throws {
         let root = try makeTemporaryDirectory(self)
@@ -19,7 +19,7 @@ final class LifecycleTests: XCTestCase {
         let tables = try store.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations' ORDER BY name")
         }
-        XCTAssertEqual(tables, ["baselines", "batches", "episode_transitions", "episodes", "models", "outbox", "pending_ids", "prediction_ids", "windows"])
+        XCTAssertEqual(tables, ["baselines", "batch_ids", "batches", "episode_transitions", "episodes", "id_generations", "id_index_state", "models", "outbox", "windows"])
         XCTAssertEqual(try store.pragma("journal_mode"), "wal")
         XCTAssertEqual(try store.pragma("foreign_keys"), "1")
         try store.ping()
@@ -90,10 +90,43 @@ final class LifecycleTests: XCTestCase {
         let outcome = try store.append("m", rows: 5, idPrefix: "x")
         let other = try DatabaseQueue(path: directory + "/driftwatch.sqlite")
         defer { try? other.close() }
-        let pending = try other.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pending_ids") }
+        let pending = try other.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM batch_ids") }
         XCTAssertEqual(pending, 1, "the batch's 5 ids are stored with it, indexed later")
         let id = try other.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM batches") }
         XCTAssertEqual(id, outcome.batchID)
+    }
+
+    /// A store written before v3 (ids in `pending_ids` and in the one-table `prediction_ids`
+    /// index) keeps every id findable after the upgrade.
+    func testUpgradeFromTheOneTableIDIndex() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let path = directory + "/driftwatch.sqlite"
+        do {
+            let old = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(old, upTo: "v2-deferred-id-index")
+            try old.write { db in
+                try db.execute(sql: "INSERT INTO models (name, settings_json, created_at, updated_at) VALUES ('m', '{}', 0, 0)")
+                for batch in 1...3 {
+                    try db.execute(sql: "INSERT INTO batches (model, received_at, rows, payload) VALUES ('m', 0, 2, x'')")
+                    _ = batch
+                }
+                // Batches 1 and 2 were indexed (id "dup" re-pointed to batch 2), batch 3 pending.
+                try db.execute(sql: """
+                    INSERT INTO prediction_ids (model, prediction_id, batch_id, row) VALUES
+                        ('m', 'a', 1, 0), ('m', 'b', 1, 1), ('m', 'dup', 2, 1), ('m', 'c', 2, 0)
+                    """)
+                try db.execute(
+                    sql: "INSERT INTO pending_ids (batch_id, model, ids) VALUES (3, 'm', ?)",
+                    arguments: [BatchIDs.encode([(id: "d", row: 0), (id: "e", row: 1)])])
+            }
+            try old.close()
+        }
+        let store = try DriftStore(directory: directory)
+        defer { try? store.close() }
+        let expected: [String: [Int64]] = ["a": [1, 0], "b": [1, 1], "c": [2, 0], "dup": [2, 1], "d": [3, 0], "e": [3, 1]]
+        for (id, location) in expected { XCTAssertEqual(located(try store.lookupPrediction(model: "m", id: id)), location, id) }
+        XCTAssertEqual(try store.indexPendingPredictionIDs(), 6)
+        for (id, location) in expected { XCTAssertEqual(located(try store.lookupPrediction(model: "m", id: id)), location, id) }
     }
 
     func testUnwritableDirectoryNamesThePath() throws {

@@ -33,12 +33,15 @@ final class ModelTests: XCTestCase {
                 episodeID: e.id, model: model, from: "none", to: "open", at: t(2), windowSeq: 1, evidenceJSON: "{}"))
             _ = try store.enqueueAction(model: model, kind: "alert", key: "\(model)-alert", payloadJSON: "{}", now: t(3))
         }
+        try store.indexPendingPredictionIDs()  // both models' ids in one shared generation
+        XCTAssertNotNil(try store.lookupPrediction(model: "gone", id: "gone-id-0"))
         XCTAssertTrue(try store.deleteModel(named: "gone"))
+        XCTAssertNil(try store.lookupPrediction(model: "gone", id: "gone-id-0"))
         XCTAssertFalse(try store.deleteModel(named: "gone"))
         XCTAssertFalse(try store.deleteModel(named: "never"))
 
         let counts = try store.writer.read { db in
-            try ["baselines", "batches", "prediction_ids", "windows", "episodes", "episode_transitions", "outbox"]
+            try ["baselines", "batches", "batch_ids", "windows", "episodes", "episode_transitions", "outbox"]
                 .map { table in
                     (table, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE model = 'gone'") ?? -1)
                 }

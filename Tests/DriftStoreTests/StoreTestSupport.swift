@@ -17,6 +17,15 @@ func makeTemporaryDirectory(_ test: XCTestCase, file: StaticString = #filePath, 
 func t(_ seconds: Double) -> Date { Date(timeIntervalSince1970: 1_700_000_000 + seconds) }
 
 extension DriftStore {
+    /// Rows across all prediction-key generations.
+    func indexedIDCount() throws -> Int {
+        try writer.read { db in
+            try Int64.fetchAll(db, sql: "SELECT gen FROM id_generations").reduce(0) { total, gen in
+                total + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(DriftStore.keyTable(gen))") ?? 0)
+            }
+        }
+    }
+
     /// A store with one model, for tests that need a parent row.
     static func inMemory(withModels names: [String]) throws -> DriftStore {
         let store = try DriftStore.inMemory()
