@@ -59,6 +59,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .executableTarget(
@@ -77,6 +78,7 @@ let package = Package(
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore"]),
         .testTarget(name: "DriftServerTests", dependencies: [
             "DriftServer", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         // Runs the built executable end to end (exit codes, output formats, errors).
         .testTarget(name: "driftwatchTests", dependencies: ["driftwatch"]),

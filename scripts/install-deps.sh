@@ -7,8 +7,9 @@ packages=(
   liblapack-dev liblapacke-dev libopenblas-dev  # CLAPACK: PCA drift (LAPACK), BLAS
   libsqlite3-dev                                # GRDB's system SQLite
   zlib1g-dev                                    # gzip request bodies (compress-nio)
-  libcurl4-openssl-dev                          # FoundationNetworking (URLSession) in the demo and tests
-  prometheus                                    # promtool: check metrics and rules in tests
+  libcurl4-openssl-dev                          # FoundationNetworking (URLSession) in tests
+  prometheus                                    # promtool (check metrics, rules) and the alerting end-to-end test
+  prometheus-alertmanager                       # the alerting end-to-end test
 )
 missing=()
 for p in "${packages[@]}"; do

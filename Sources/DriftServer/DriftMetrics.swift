@@ -150,6 +150,26 @@ public final class DriftMetrics: Sendable {
         }
     }
 
+    // MARK: actions
+
+    public func action(kind: String, outcome: String, _ n: Int = 1) {
+        registry.makeCounter(descriptor: d("driftwatch_actions_total", "Outbound actions (Alertmanager pushes, later retraining) by kind and outcome: delivered, retried (failed, will retry), failed (gave up)."),
+                             labels: [("kind", kind), ("outcome", outcome)]).increment(by: Int64(n))
+    }
+
+    /// Undelivered outbox actions by kind; `kinds` are always exported (0 when none).
+    public func actionsPending(_ counts: [String: Int], kinds: [String]) {
+        for kind in Set(kinds).union(counts.keys) {
+            registry.makeGauge(descriptor: d("driftwatch_actions_pending", "Outbox actions not delivered yet (retrying or parked), by kind."),
+                               labels: [("kind", kind)]).set(Double(counts[kind] ?? 0))
+        }
+    }
+
+    public func lastObservation(model: String, at: Date) {
+        gauge(model, d("driftwatch_model_last_observation_timestamp_seconds", "Unix time of the model's last stored batch (alert when a model stops sending)."),
+              [("model", model)]).set(at.timeIntervalSince1970)
+    }
+
     public func buildInfo(version: String) {
         registry.makeGauge(descriptor: d("driftwatch_build_info", "Always 1; the version label says which driftwatch runs."),
                            labels: [("version", version)]).set(1.0)

@@ -44,6 +44,8 @@ public final class DriftService: Sendable {
     let tokens: TokenTable
     let kserveJoin = KServeJoin()
     let clock: @Sendable () -> Date
+    /// nil when no Alertmanager is configured.
+    let alertPolicy: AlertPolicy?
 
     public init(config: ServerConfiguration, logger: Logger, metrics: DriftMetrics = DriftMetrics(),
                 clock: @escaping @Sendable () -> Date = { Date() }) throws {
@@ -58,6 +60,9 @@ public final class DriftService: Sendable {
         self.metrics = metrics
         self.clock = clock
         self.gate = IngestGate(limit: config.maxInflightIngest)
+        self.alertPolicy = config.alertmanager.flatMap { am in
+            am.urls.isEmpty ? nil : AlertPolicy(config: am, publicURL: config.resolvedPublicURL)
+        }
         do {
             self.store = try DriftStore(directory: config.dataDir, durability: config.storeDurability)
         } catch {
@@ -73,7 +78,7 @@ public final class DriftService: Sendable {
         }
         for record in try store.models() {
             let settings = try JSONDecoder().decode(ModelSettings.self, from: Data(record.settingsJSON.utf8))
-            let m = ModelMonitor(name: record.name, settings: settings, store: store, metrics: metrics, logger: logger, clock: clock)
+            let m = makeMonitor(name: record.name, settings: settings)
             try await m.restore()
             await models.insert(m)
         }
@@ -95,7 +100,15 @@ public final class DriftService: Sendable {
             onServerRunning: onServerRunning,
             logger: logger)
         app.addServices(WindowTimer(service: self), PredictionIDIndexer(service: self))
+        if let alertPolicy {
+            app.addServices(ActionDispatcher(service: self, policy: alertPolicy, client: AlertmanagerClient(config: alertPolicy.config)))
+        }
         return app
+    }
+
+    func makeMonitor(name: String, settings: ModelSettings) -> ModelMonitor {
+        ModelMonitor(name: name, settings: settings, store: store, metrics: metrics, logger: logger, clock: clock,
+                     alertPolicy: alertPolicy)
     }
 
     /// Runs until SIGTERM/SIGINT, then shuts down gracefully (in-flight requests finish,

@@ -23,10 +23,13 @@ actor ModelMonitor {
     private let metrics: DriftMetrics
     private let logger: Logger
     private let clock: @Sendable () -> Date
+    /// Set when Alertmanager is configured: confirmed and resolved episodes enqueue a push.
+    private let alertPolicy: AlertPolicy?
 
     init(name: String, settings: ModelSettings, store: DriftStore, metrics: DriftMetrics, logger: Logger,
-         clock: @escaping @Sendable () -> Date) {
+         clock: @escaping @Sendable () -> Date, alertPolicy: AlertPolicy? = nil) {
         self.name = name
+        self.alertPolicy = alertPolicy
         self.settings = settings
         self.store = store
         self.metrics = metrics
@@ -74,6 +77,7 @@ actor ModelMonitor {
         }
         metrics.windowRows(model: name, window.rows)
         metrics.episode(model: name, state: tracker.state)
+        if let last = try store.lastBatchReceivedAt(model: name) { metrics.lastObservation(model: name, at: last) }
         logger.info("model restored", metadata: [
             "model": .string(name), "baseline_version": .stringConvertible(baseline?.version ?? 0),
             "open_window_rows": .stringConvertible(window.rows), "episode_state": .string(tracker.state.rawValue),
@@ -139,6 +143,7 @@ actor ModelMonitor {
                 closed = scheduleClose(now: clock())?.seq
             }
             metrics.windowRows(model: name, window.rows)
+            metrics.lastObservation(model: name, at: receivedAt)
             return Appended(batchID: id, duplicate: false, rows: batch.count, windowRows: window.rows, closed: closed)
         }
     }
@@ -238,8 +243,8 @@ actor ModelMonitor {
             endedAt: Date(timeIntervalSince1970: report.endedAt), firstBatchID: closed.firstBatchID ?? 0,
             lastBatchID: closed.lastBatchID ?? 0, rows: report.rows, drifted: drifted,
             driftShare: report.summary.driftedShare, reportJSON: json))
-        try record(transitions)
         lastReport = report
+        try record(transitions)
         metrics.evaluated(model: name, seconds: seconds)
         metrics.report(model: name, report)
         metrics.episode(model: name, state: tracker.state)
@@ -277,12 +282,47 @@ actor ModelMonitor {
             try store.insertTransition(TransitionRecord(
                 episodeID: episode.id, model: name, from: t.from.rawValue, to: t.to.rawValue, at: at,
                 windowSeq: Int64(t.windowSeq), evidenceJSON: evidence))
+            try enqueueAlert(t, episode: episode)
             logger.notice("episode transition", metadata: [
                 "model": .string(name), "episode": .stringConvertible(episode.id), "from": .string(t.from.rawValue),
                 "to": .string(t.to.rawValue), "window_seq": .stringConvertible(t.windowSeq),
                 "drifted_features": .string(t.driftedFeatures.joined(separator: ",")),
             ])
         }
+    }
+
+    // MARK: alerts
+
+    /// On confirmation, a firing notice; on the end of a confirmed episode, a resolution
+    /// notice — each an outbox action (delivered by ActionDispatcher), keyed so that a
+    /// replay never enqueues one twice.
+    private func enqueueAlert(_ t: EpisodeTransition, episode: EpisodeRecord) throws {
+        guard let policy = alertPolicy, !policy.config.urls.isEmpty else { return }
+        var alert = policy.alert(model: name, episode: episode, report: lastReport, driftedFeatures: t.driftedFeatures)
+        let key: String
+        if t.to == .confirmed {
+            key = "alertmanager:episode:\(episode.id):firing"
+        } else if t.from == .confirmed {
+            key = "alertmanager:episode:\(episode.id):resolved"
+            alert.resolvedAt = t.at
+            // The firing notice's text (figures of the confirming window) is what people saw.
+            if let firing = try store.actions(episodeID: episode.id).first(where: { $0.key.hasSuffix(":firing") }),
+               let original = try? JSONDecoder().decode(EpisodeAlert.self, from: Data(firing.payloadJSON.utf8))
+            {
+                alert.annotations = original.annotations
+            }
+        } else {
+            return
+        }
+        let json = String(decoding: try reportEncoder.encode(alert), as: UTF8.self)
+        try store.enqueueAction(model: name, kind: AlertPolicy.kind, key: key, payloadJSON: json, now: clock(), episodeID: episode.id)
+    }
+
+    /// The alert of the open confirmed episode, for periodic re-sending (nil otherwise).
+    func confirmedAlert(policy: AlertPolicy) -> EpisodeAlert? {
+        guard tracker.state == .confirmed, let episode = openEpisode, episode.state == EpisodeState.confirmed.rawValue else { return nil }
+        let evidence = try? JSONDecoder().decode(EpisodeTransition.self, from: Data(episode.evidenceJSON.utf8))
+        return policy.alert(model: name, episode: episode, report: lastReport, driftedFeatures: evidence?.driftedFeatures ?? [])
     }
 
     // MARK: status

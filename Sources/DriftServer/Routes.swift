@@ -72,7 +72,7 @@ extension DriftService {
             await existing.update(settings: settings)
             created = false
         } else {
-            await models.insert(ModelMonitor(name: name, settings: settings, store: store, metrics: metrics, logger: logger, clock: clock))
+            await models.insert(makeMonitor(name: name, settings: settings))
             created = true
         }
         return try jsonResponse(try await monitor(name).status(), status: created ? .created : .ok)
@@ -133,7 +133,7 @@ extension DriftService {
         let blob = BaselineCodec.encode(profile)
         if existing == nil {
             _ = try store.upsertModel(name: name, settingsJSON: try encodeSettings(schema), now: clock())
-            await models.insert(ModelMonitor(name: name, settings: schema, store: store, metrics: metrics, logger: logger, clock: clock))
+            await models.insert(makeMonitor(name: name, settings: schema))
         }
         let metadata = String(decoding: try reportEncoder.encode(["content_type": request.headers[.contentType] ?? "", "bytes": String(body.count)]), as: UTF8.self)
         let record = try store.insertBaseline(model: name, source: "PUT /v1/models/\(name)/baseline", rows: table.rows,
@@ -339,6 +339,16 @@ extension DriftService {
             var resolved_at: Double?
             var last_window_seq: Int64
             var transitions: [TransitionAnswer]
+            var actions: [ActionAnswer]
+        }
+        struct ActionAnswer: Encodable {
+            var kind: String
+            var key: String
+            var state: String
+            var attempts: Int
+            var last_error: String?
+            var updated_at: Double
+            var next_attempt_at: Double?
         }
         struct TransitionAnswer: Encodable {
             var from: String
@@ -353,7 +363,12 @@ extension DriftService {
             }
             out.append(EpisodeAnswer(id: e.id, state: e.state, opened_at: e.openedAt.timeIntervalSince1970,
                                      confirmed_at: e.confirmedAt?.timeIntervalSince1970, resolved_at: e.resolvedAt?.timeIntervalSince1970,
-                                     last_window_seq: e.lastWindowSeq, transitions: ts))
+                                     last_window_seq: e.lastWindowSeq, transitions: ts,
+                                     actions: try store.actions(episodeID: e.id).map { a in
+                                         ActionAnswer(kind: a.kind, key: a.key, state: a.state.rawValue, attempts: a.attempts,
+                                                      last_error: a.lastError, updated_at: a.updatedAt.timeIntervalSince1970,
+                                                      next_attempt_at: a.state == .delivered || a.nextAttemptAt == .distantFuture ? nil : a.nextAttemptAt.timeIntervalSince1970)
+                                     }))
         }
         return try jsonResponse(["episodes": out])
     }

@@ -23,11 +23,15 @@ public struct ServerConfiguration: Sendable, Codable {
     public var durability: String = "process_crash"
     /// Models to create at start-up (settings by model name), for GitOps-style configuration.
     public var models: [String: ModelSettings]?
+    /// Where people reach this service (links in alerts); default `http://HOST:PORT`.
+    public var publicURL: String?
+    /// Push confirmed drift episodes to Alertmanager; off when nil or without URLs.
+    public var alertmanager: AlertmanagerConfiguration?
 
     enum CodingKeys: String, CodingKey {
         case host, port, dataDir = "data_dir", tokensFile = "tokens_file", insecure
         case maxBodyBytes = "max_body_bytes", maxDecodedBytes = "max_decoded_bytes", maxBaselineBytes = "max_baseline_bytes"
-        case maxInflightIngest = "max_inflight_ingest", durability, models
+        case maxInflightIngest = "max_inflight_ingest", durability, models, publicURL = "public_url", alertmanager
     }
 
     public init() {}
@@ -46,6 +50,8 @@ public struct ServerConfiguration: Sendable, Codable {
         maxInflightIngest = try c.decodeIfPresent(Int.self, forKey: .maxInflightIngest) ?? d.maxInflightIngest
         durability = try c.decodeIfPresent(String.self, forKey: .durability) ?? d.durability
         models = try c.decodeIfPresent([String: ModelSettings].self, forKey: .models)
+        publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL)
+        alertmanager = try c.decodeIfPresent(AlertmanagerConfiguration.self, forKey: .alertmanager)
     }
 
     public static func load(file: String) throws -> ServerConfiguration {
@@ -69,10 +75,21 @@ public struct ServerConfiguration: Sendable, Codable {
         guard durability == "process_crash" || durability == "power_loss" else {
             throw ServerConfigError(message: "durability must be process_crash or power_loss, got \(durability)")
         }
+        if let publicURL, !isHTTPURL(publicURL) {
+            throw ServerConfigError(message: "public_url must be an http(s) URL, got \"\(publicURL)\"")
+        }
+        try alertmanager?.validate()
         for (name, settings) in models ?? [:] {
             guard isValidModelName(name) else { throw ServerConfigError(message: "model name \"\(name)\" must match [A-Za-z0-9_.-]{1,128}") }
             do { try settings.validate() } catch { throw ServerConfigError(message: "models.\(name): \(error)") }
         }
+    }
+
+    /// The base of links to this service (alerts' generatorURL).
+    var resolvedPublicURL: String {
+        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        let h = host.contains(":") ? "[\(host)]" : host
+        return "http://\(h == "0.0.0.0" ? "127.0.0.1" : h):\(port)"
     }
 
     var storeDurability: StoreDurability { durability == "power_loss" ? .powerLoss : .processCrash }
@@ -81,6 +98,73 @@ public struct ServerConfiguration: Sendable, Codable {
     var isLoopback: Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
+}
+
+/// `alertmanager` in the config file: where and how confirmed episodes are pushed.
+public struct AlertmanagerConfiguration: Sendable, Codable, Equatable {
+    /// Alertmanager base URLs (`http://am:9093`); several for an HA pair — each gets every alert.
+    public var urls: [String]
+    /// Per-request timeout.
+    public var timeoutSeconds: Double = 5
+    /// Labels added to every pushed alert (e.g. `team`, `cluster`).
+    public var labels: [String: String] = [:]
+    /// While an episode stays confirmed its alert is re-sent this often (Alertmanager expects
+    /// active alerts every 30 s–3 min; each push says the alert ends 4 intervals later).
+    public var resendSeconds: Double = 60
+    /// Delivery attempts of one firing/resolved notice before it is parked as failed.
+    public var maxAttempts: Int = 30
+    /// `severity` label of the pushed alert.
+    public var severity: String = "critical"
+
+    public init(urls: [String]) { self.urls = urls }
+
+    enum CodingKeys: String, CodingKey {
+        case urls, timeoutSeconds = "timeout_seconds", labels, resendSeconds = "resend_seconds"
+        case maxAttempts = "max_attempts", severity
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = AlertmanagerConfiguration(urls: [])
+        urls = try c.decode([String].self, forKey: .urls)
+        timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds) ?? d.timeoutSeconds
+        labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? d.labels
+        resendSeconds = try c.decodeIfPresent(Double.self, forKey: .resendSeconds) ?? d.resendSeconds
+        maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
+        severity = try c.decodeIfPresent(String.self, forKey: .severity) ?? d.severity
+    }
+
+    public func validate() throws {
+        for url in urls where !isHTTPURL(url) {
+            throw ServerConfigError(message: "alertmanager.urls: \"\(url)\" is not an http(s) URL")
+        }
+        guard timeoutSeconds > 0, timeoutSeconds <= 300 else {
+            throw ServerConfigError(message: "alertmanager.timeout_seconds must be in (0, 300], got \(timeoutSeconds)")
+        }
+        guard resendSeconds >= 1, resendSeconds <= 180 else {
+            throw ServerConfigError(message: "alertmanager.resend_seconds must be 1–180 (Alertmanager forgets alerts not re-sent), got \(resendSeconds)")
+        }
+        guard maxAttempts >= 1 else { throw ServerConfigError(message: "alertmanager.max_attempts must be ≥ 1") }
+        for name in labels.keys.sorted() {
+            guard isPrometheusLabelName(name), !name.hasPrefix("__") else {
+                throw ServerConfigError(message: "alertmanager.labels: \"\(name)\" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)")
+            }
+            guard !["alertname", "model", "severity"].contains(name) else {
+                throw ServerConfigError(message: "alertmanager.labels: \"\(name)\" is set by driftwatch itself")
+            }
+        }
+        guard !severity.isEmpty else { throw ServerConfigError(message: "alertmanager.severity must not be empty") }
+    }
+}
+
+func isHTTPURL(_ s: String) -> Bool {
+    guard let u = URL(string: s), let scheme = u.scheme?.lowercased(), let host = u.host, !host.isEmpty else { return false }
+    return scheme == "http" || scheme == "https"
+}
+
+func isPrometheusLabelName(_ s: String) -> Bool {
+    guard let first = s.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+    return s.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
 }
 
 /// A decoding error in words: which field, what was wrong.

@@ -97,6 +97,15 @@ extension DriftStore {
         }
     }
 
+    /// When the model's newest retained batch was received (nil: none).
+    public func lastBatchReceivedAt(model: String) throws -> Date? {
+        try writer.read { db in
+            try Double.fetchOne(
+                db, sql: "SELECT MAX(received_at) FROM batches WHERE model = ?", arguments: [model]
+            ).map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+
     /// Observations (rows) in the model's retained batches.
     public func observationCount(model: String) throws -> Int {
         try writer.read { db in

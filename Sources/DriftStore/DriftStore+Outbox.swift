@@ -8,7 +8,7 @@ extension DriftStore {
     /// enqueuing an existing key changes nothing and returns the original action's id.
     @discardableResult
     public func enqueueAction(
-        model: String, kind: String, key: String, payloadJSON: String, now: Date
+        model: String, kind: String, key: String, payloadJSON: String, now: Date, episodeID: Int64? = nil
     ) throws -> Int64 {
         guard !key.isEmpty else { throw DriftStoreError.invalidArgument("action key is empty") }
         return try requiringModel(model) {
@@ -21,12 +21,12 @@ extension DriftStore {
                 try db.execute(
                     sql: """
                         INSERT INTO outbox (model, kind, key, payload_json, state, attempts,
-                                            next_attempt_at, last_error, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, 'pending', 0, ?, NULL, ?, ?)
+                                            next_attempt_at, last_error, created_at, updated_at, episode_id)
+                        VALUES (?, ?, ?, ?, 'pending', 0, ?, NULL, ?, ?, ?)
                         """,
                     arguments: [
                         model, kind, key, payloadJSON, now.unixSeconds, now.unixSeconds,
-                        now.unixSeconds,
+                        now.unixSeconds, episodeID,
                     ])
                 return db.lastInsertedRowID
             }
@@ -47,6 +47,25 @@ extension DriftStore {
                     """,
                 arguments: [now.unixSeconds, limit]
             ).map(ActionRecord.init(row:))
+        }
+    }
+
+    /// The actions of an episode, in enqueue order.
+    public func actions(episodeID: Int64) throws -> [ActionRecord] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE episode_id = ? ORDER BY id", arguments: [episodeID])
+                .map(ActionRecord.init(row:))
+        }
+    }
+
+    /// Undelivered actions by kind (retrying or parked), for the `driftwatch_actions_pending` gauge.
+    public func undeliveredActionCounts() throws -> [String: Int] {
+        try writer.read { db in
+            var counts: [String: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT kind, COUNT(*) FROM outbox WHERE state <> 'delivered' GROUP BY kind") {
+                counts[r[0]] = r[1]
+            }
+            return counts
         }
     }
 
@@ -113,6 +132,8 @@ extension ActionRecord {
             state: state,
             attempts: try row.decode(forColumn: "attempts"),
             nextAttemptAt: try row.date("next_attempt_at"),
-            lastError: try row.decode(forColumn: "last_error"))
+            lastError: try row.decode(forColumn: "last_error"),
+            episodeID: try row.decode(forColumn: "episode_id"),
+            updatedAt: try row.date("updated_at"))
     }
 }

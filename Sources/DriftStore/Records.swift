@@ -206,10 +206,14 @@ public struct ActionRecord: Sendable, Equatable {
     public var attempts: Int
     public var nextAttemptAt: Date
     public var lastError: String?
+    /// The drift episode the action belongs to, if any.
+    public var episodeID: Int64?
+    public var updatedAt: Date
 
     public init(
         id: Int64, model: String, kind: String, key: String, payloadJSON: String,
-        state: ActionState, attempts: Int, nextAttemptAt: Date, lastError: String?
+        state: ActionState, attempts: Int, nextAttemptAt: Date, lastError: String?,
+        episodeID: Int64? = nil, updatedAt: Date = Date(timeIntervalSince1970: 0)
     ) {
         self.id = id
         self.model = model
@@ -220,6 +224,8 @@ public struct ActionRecord: Sendable, Equatable {
         self.attempts = attempts
         self.nextAttemptAt = nextAttemptAt
         self.lastError = lastError
+        self.episodeID = episodeID
+        self.updatedAt = updatedAt
     }
 }
 

@@ -176,6 +176,14 @@ enum Schema {
             try flush()
             try db.execute(sql: "DROP TABLE prediction_ids")
         }
+        migrator.registerMigration("v4-outbox-episode") { db in
+            // Alert pushes and retraining hang off an episode's transitions; the episode's
+            // JSON shows their delivery state.
+            try db.execute(sql: """
+                ALTER TABLE outbox ADD COLUMN episode_id INTEGER REFERENCES episodes(id) ON DELETE CASCADE;
+                CREATE INDEX outbox_by_episode ON outbox(episode_id) WHERE episode_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -22,6 +22,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Tokens file: lines of `TOKEN scope[,scope…]` (ingest, read, admin).") var tokens: String?
     @Flag(help: "Allow an open API (no tokens) on a non-loopback address.") var insecure = false
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(name: .customLong("alertmanager-url"), help: "Push confirmed drift episodes to this Alertmanager (repeatable: an HA pair gets every alert).")
+    var alertmanagerURLs: [String] = []
+    @Option(name: .customLong("public-url"), help: "How people reach this service, for links in alerts (default http://HOST:PORT).")
+    var publicURL: String?
 
     func run() async throws {
         var cfg = ServerConfiguration()
@@ -35,6 +39,12 @@ struct ServeCommand: AsyncParsableCommand {
         if let dataDir { cfg.dataDir = dataDir }
         if let tokens { cfg.tokensFile = tokens }
         if insecure { cfg.insecure = true }
+        if let publicURL { cfg.publicURL = publicURL }
+        if !alertmanagerURLs.isEmpty {
+            var am = cfg.alertmanager ?? AlertmanagerConfiguration(urls: [])
+            am.urls = alertmanagerURLs
+            cfg.alertmanager = am
+        }
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw UserFacingError(message: "--log-level must be one of trace, debug, info, notice, warning, error")
         }

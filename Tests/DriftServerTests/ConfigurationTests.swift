@@ -26,4 +26,39 @@ final class ConfigurationTests: XCTestCase {
         cfg.models = ["bad name": ModelSettings(features: [.init(name: "a", kind: .numeric)])]
         XCTAssertThrowsError(try cfg.validate()) { XCTAssertTrue("\($0)".contains("must match")) }
     }
+
+    func testAlertmanagerSettingsParseWithDefaultsAndAreValidated() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("dw-cfg-\(UUID().uuidString).json").path
+        try #"{"public_url":"https://dw.example.org","alertmanager":{"urls":["http://am-0:9093","http://am-1:9093"],"labels":{"team":"fraud"}}}"#
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let cfg = try ServerConfiguration.load(file: file)
+        XCTAssertNoThrow(try cfg.validate())
+        XCTAssertEqual(cfg.alertmanager?.urls, ["http://am-0:9093", "http://am-1:9093"])
+        XCTAssertEqual(cfg.alertmanager?.labels, ["team": "fraud"])
+        XCTAssertEqual(cfg.alertmanager?.timeoutSeconds, 5)
+        XCTAssertEqual(cfg.alertmanager?.resendSeconds, 60)
+        XCTAssertEqual(cfg.alertmanager?.severity, "critical")
+        XCTAssertEqual(cfg.resolvedPublicURL, "https://dw.example.org")
+        XCTAssertEqual(ServerConfiguration().resolvedPublicURL, "http://127.0.0.1:8080")
+
+        try #"{"alertmanager":{"timeout_seconds":5}}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ServerConfiguration.load(file: file)) { XCTAssertEqual("\($0)", "\(file): alertmanager.urls: required field is missing") }
+
+        func invalid(_ change: (inout AlertmanagerConfiguration) -> Void, _ fragment: String, line: UInt = #line) {
+            var c = ServerConfiguration()
+            var a = AlertmanagerConfiguration(urls: ["http://127.0.0.1:9093"])
+            change(&a)
+            c.alertmanager = a
+            XCTAssertThrowsError(try c.validate(), line: line) { XCTAssertTrue("\($0)".contains(fragment), "\($0)", line: line) }
+        }
+        invalid({ $0.urls = ["am:9093"] }, "alertmanager.urls: \"am:9093\" is not an http(s) URL")
+        invalid({ $0.resendSeconds = 600 }, "resend_seconds must be 1–180")
+        invalid({ $0.timeoutSeconds = 0 }, "timeout_seconds must be in (0, 300]")
+        invalid({ $0.labels = ["bad-name": "x"] }, "\"bad-name\" is not a valid label name")
+        invalid({ $0.labels = ["model": "x"] }, "\"model\" is set by driftwatch itself")
+        invalid({ $0.maxAttempts = 0 }, "max_attempts must be ≥ 1")
+        var c = ServerConfiguration()
+        c.publicURL = "dw.example.org"
+        XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("public_url must be an http(s) URL")) }
+    }
 }

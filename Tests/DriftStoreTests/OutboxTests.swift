@@ -12,12 +12,30 @@ final class OutboxTests: XCTestCase {
         XCTAssertEqual(
             try store.action(id: id),
             ActionRecord(id: id, model: "m", kind: "alert", key: "m/episode-1/open", payloadJSON: #"{"v":1}"#,
-                         state: .pending, attempts: 0, nextAttemptAt: t(0), lastError: nil))
+                         state: .pending, attempts: 0, nextAttemptAt: t(0), lastError: nil, updatedAt: t(0)))
         // Keys are unique across models.
         XCTAssertEqual(try store.enqueueAction(model: "n", kind: "k8s", key: "m/episode-1/open", payloadJSON: "{}", now: t(1)), id)
         XCTAssertNotEqual(try store.enqueueAction(model: "n", kind: "k8s", key: "other", payloadJSON: "{}", now: t(1)), id)
         XCTAssertStoreError(.unknownModel("x"), try store.enqueueAction(model: "x", kind: "k", key: "new", payloadJSON: "{}", now: t(0)))
         XCTAssertStoreError(.invalidArgument("action key is empty"), try store.enqueueAction(model: "m", kind: "k", key: "", payloadJSON: "{}", now: t(0)))
+    }
+
+    func testActionsAreListedPerEpisodeAndCountedWhileUndelivered() throws {
+        let store = try DriftStore.inMemory(withModels: ["m"])
+        let episode = try store.upsertEpisode(EpisodeRecord(
+            id: 0, model: "m", state: "confirmed", openedAt: t(0), confirmedAt: t(1), resolvedAt: nil,
+            lastWindowSeq: 3, evidenceJSON: "{}"))
+        let firing = try store.enqueueAction(model: "m", kind: "alertmanager", key: "f", payloadJSON: "{}", now: t(1), episodeID: episode.id)
+        let resolved = try store.enqueueAction(model: "m", kind: "alertmanager", key: "r", payloadJSON: "{}", now: t(2), episodeID: episode.id)
+        try store.enqueueAction(model: "m", kind: "retrain", key: "other", payloadJSON: "{}", now: t(2))
+        XCTAssertEqual(try store.actions(episodeID: episode.id).map(\.id), [firing, resolved])
+        XCTAssertEqual(try store.actions(episodeID: episode.id).first?.episodeID, episode.id)
+        XCTAssertEqual(try store.undeliveredActionCounts(), ["alertmanager": 2, "retrain": 1])
+        try store.markDelivered(id: firing, now: t(3))
+        try store.markFailed(id: resolved, error: "HTTP 503", now: t(3), nextAttempt: t(9))
+        XCTAssertEqual(try store.undeliveredActionCounts(), ["alertmanager": 1, "retrain": 1])
+        XCTAssertEqual(try store.actions(episodeID: episode.id).map(\.state), [.delivered, .failed])
+        XCTAssertEqual(try store.actions(episodeID: episode.id).last?.updatedAt, t(3))
     }
 
     func testDueActionsAreOrderedByDueTimeThenEnqueueOrder() throws {

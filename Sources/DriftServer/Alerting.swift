@@ -1,0 +1,230 @@
+import AsyncHTTPClient
+import DriftCore
+import DriftStore
+import Foundation
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+/// A confirmed drift episode as an Alertmanager alert (`alertname="DriftwatchDriftEpisode"`).
+/// Stored as the payload of an outbox action, so it is exactly what was decided at the
+/// transition, whenever it is delivered.
+struct EpisodeAlert: Codable, Sendable, Equatable {
+    var episodeID: Int64
+    var labels: [String: String]
+    var annotations: [String: String]
+    var generatorURL: String
+    /// When the episode was confirmed (Unix seconds).
+    var startsAt: Double
+    /// Set on the resolution notice: when the episode resolved.
+    var resolvedAt: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case episodeID = "episode_id", labels, annotations, generatorURL = "generator_url", startsAt = "starts_at"
+        case resolvedAt = "resolved_at"
+    }
+
+    /// The API v2 `postableAlert`. A firing alert says it ends `activeFor` from now: re-sent
+    /// before that while the episode stays confirmed, it stays active; if driftwatch stops
+    /// sending (deleted model, lost resolution), Alertmanager resolves it by itself.
+    func postable(now: Date, activeFor: Double) -> [String: Any] {
+        let ends = resolvedAt.map { Date(timeIntervalSince1970: $0) } ?? now.addingTimeInterval(activeFor)
+        return [
+            "labels": labels, "annotations": annotations, "generatorURL": generatorURL,
+            "startsAt": rfc3339(Date(timeIntervalSince1970: startsAt)), "endsAt": rfc3339(ends),
+        ]
+    }
+}
+
+private func rfc3339(_ d: Date) -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return f.string(from: d)
+}
+
+/// How episodes become alerts: the configuration plus where links point.
+struct AlertPolicy: Sendable {
+    let config: AlertmanagerConfiguration
+    let publicURL: String
+
+    static let kind = "alertmanager"
+    static let alertName = "DriftwatchDriftEpisode"
+    static let runbookURL = "https://github.com/driftwatch/driftwatch/blob/main/README.md#driftwatchdriftepisode"
+
+    func alert(model: String, episode: EpisodeRecord, report: WindowReport?, driftedFeatures: [String]) -> EpisodeAlert {
+        var labels = config.labels
+        labels["alertname"] = Self.alertName
+        labels["model"] = model
+        labels["severity"] = config.severity
+        let byName = Dictionary((report?.features ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let figures = driftedFeatures.prefix(10).map { name -> String in
+            guard let f = byName[name] else { return name }
+            var parts: [String] = []
+            if let psi = f.psi { parts.append("PSI \(formatFigure(psi))") }
+            if let ks = f.ks { parts.append("KS D \(formatFigure(ks.statistic)), p \(formatFigure(ks.pvalueAdjusted ?? ks.pvalue))") }
+            if let chi = f.chi2 { parts.append("chi2 p \(formatFigure(chi.pvalueAdjusted ?? chi.pvalue))") }
+            return parts.isEmpty ? name : "\(name) (\(parts.joined(separator: ", ")))"
+        }
+        let total = report.map { $0.features.count } ?? 0
+        let share = report?.summary.driftedShare ?? 0
+        let confirmedAt = episode.confirmedAt ?? episode.openedAt
+        var annotations = [
+            "summary": "Drift confirmed for model \(model): \(driftedFeatures.count) of \(total) features drifted.",
+            "description": "Episode \(episode.id) of model \(model) was confirmed at \(rfc3339(confirmedAt)) (window \(episode.lastWindowSeq)); "
+                + "drifted share \(formatFigure(share)). Drifted: \(figures.isEmpty ? "none listed" : figures.joined(separator: "; "))"
+                + (driftedFeatures.count > 10 ? "; and \(driftedFeatures.count - 10) more." : "."),
+            "drifted_features": driftedFeatures.joined(separator: ","),
+            "drift_share": formatFigure(share),
+            "episode_id": String(episode.id),
+            "runbook_url": Self.runbookURL,
+        ]
+        if let seq = report?.seq { annotations["window_seq"] = String(seq) }
+        return EpisodeAlert(
+            episodeID: episode.id, labels: labels, annotations: annotations,
+            generatorURL: "\(publicURL)/v1/models/\(model)/episodes", startsAt: confirmedAt.timeIntervalSince1970,
+            resolvedAt: nil)
+    }
+
+    /// Alertmanager forgets an alert not re-sent before its `endsAt`.
+    var activeFor: Double { 4 * config.resendSeconds }
+
+    /// Backoff after the n-th failed attempt (1-based): 1, 2, 4 … 60 s.
+    static func backoff(afterAttempt n: Int) -> Double { min(60, pow(2, Double(max(0, n - 1)))) }
+}
+
+/// Posts alerts to every configured Alertmanager (`POST /api/v2/alerts`). An HA pair does not
+/// share alerts between its members (gossip carries silences and the notification log), so
+/// each member gets every alert; one member accepting is a delivery.
+struct AlertmanagerClient: Sendable {
+    let config: AlertmanagerConfiguration
+
+    struct DeliveryError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func post(_ alerts: [[String: Any]]) async throws {
+        let body = try JSONSerialization.data(withJSONObject: alerts, options: [.sortedKeys])
+        let outcomes = await withTaskGroup(of: String?.self) { group in
+            for base in config.urls {
+                group.addTask { await Self.postOne(base: base, body: body, timeout: config.timeoutSeconds) }
+            }
+            var results: [String?] = []
+            for await r in group { results.append(r) }
+            return results
+        }
+        if outcomes.contains(where: { $0 == nil }) { return }
+        throw DeliveryError(description: outcomes.compactMap { $0 }.sorted().joined(separator: "; "))
+    }
+
+    /// nil on success, else what went wrong (one line).
+    private static func postOne(base: String, body: Data, timeout: Double) async -> String? {
+        let url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/api/v2/alerts"
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "driftwatch/\(driftwatchServiceVersion)")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let answer = try await response.body.collect(upTo: 64 << 10)
+            guard (200..<300).contains(response.status.code) else {
+                let text = String(buffer: answer).prefix(200).replacingOccurrences(of: "\n", with: " ")
+                return "\(url): HTTP \(response.status.code) \(text)"
+            }
+            return nil
+        } catch {
+            return "\(url): \(error)"
+        }
+    }
+}
+
+/// Delivers due outbox actions and re-sends the alerts of confirmed episodes. The outbox
+/// makes delivery survive an Alertmanager outage and a restart: an action is marked
+/// delivered only after an Alertmanager accepted it, and retried with backoff until then.
+struct ActionDispatcher: Service {
+    let service: DriftService
+    let policy: AlertPolicy
+    let client: AlertmanagerClient
+    var pollInterval: Duration = .milliseconds(250)
+
+    func run() async throws {
+        var lastResend = ContinuousClock.now
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await deliverDue()
+            if ContinuousClock.now - lastResend >= .milliseconds(Int64(policy.config.resendSeconds * 1000)) {
+                lastResend = ContinuousClock.now
+                await resendConfirmed()
+            }
+            if let counts = try? service.store.undeliveredActionCounts() {
+                service.metrics.actionsPending(counts, kinds: [AlertPolicy.kind])
+            }
+            try? await Task.sleep(for: pollInterval)
+        }
+    }
+
+    func deliverDue() async {
+        let due: [ActionRecord]
+        do {
+            due = try service.store.dueActions(now: service.clock(), limit: 32)
+        } catch {
+            service.logger.error("outbox read failed", metadata: ["error": .string("\(error)")])
+            return
+        }
+        for action in due where action.kind == AlertPolicy.kind {
+            await deliver(action)
+        }
+    }
+
+    private func deliver(_ action: ActionRecord) async {
+        let store = service.store
+        let now = service.clock()
+        do {
+            let alert = try JSONDecoder().decode(EpisodeAlert.self, from: Data(action.payloadJSON.utf8))
+            // A firing notice overtaken by the episode's resolution is not sent late: it
+            // would re-open an alert that Alertmanager already saw resolved.
+            if alert.resolvedAt == nil, let episode = try store.episode(id: alert.episodeID),
+               episode.state != EpisodeState.confirmed.rawValue
+            {
+                try store.markDelivered(id: action.id, now: now)
+                service.logger.info("alert superseded by resolution", metadata: ["action": .string(action.key)])
+                return
+            }
+            try await client.post([alert.postable(now: now, activeFor: policy.activeFor)])
+            try store.markDelivered(id: action.id, now: service.clock())
+            service.metrics.action(kind: AlertPolicy.kind, outcome: "delivered")
+            service.logger.notice("alert delivered", metadata: [
+                "action": .string(action.key), "model": .string(action.model), "attempts": .stringConvertible(action.attempts + 1),
+            ])
+        } catch {
+            let attempts = action.attempts + 1
+            let parked = attempts >= policy.config.maxAttempts
+            let next = parked ? Date.distantFuture : now.addingTimeInterval(AlertPolicy.backoff(afterAttempt: attempts))
+            try? store.markFailed(id: action.id, error: "\(error)", now: now, nextAttempt: next)
+            service.metrics.action(kind: AlertPolicy.kind, outcome: parked ? "failed" : "retried")
+            service.logger.warning(parked ? "alert delivery failed; giving up" : "alert delivery failed; will retry", metadata: [
+                "action": .string(action.key), "attempts": .stringConvertible(attempts), "error": .string("\(error)"),
+            ])
+        }
+    }
+
+    /// Alertmanager drops an alert that is not re-sent before its `endsAt`: every confirmed
+    /// episode's alert goes out again each `resend_seconds` (best effort; the next round
+    /// retries a failure).
+    func resendConfirmed() async {
+        var alerts: [[String: Any]] = []
+        let now = service.clock()
+        for m in await service.models.all() {
+            if let alert = await m.confirmedAlert(policy: policy) {
+                alerts.append(alert.postable(now: now, activeFor: policy.activeFor))
+            }
+        }
+        guard !alerts.isEmpty else { return }
+        do {
+            try await client.post(alerts)
+            service.metrics.action(kind: AlertPolicy.kind, outcome: "delivered", alerts.count)
+        } catch {
+            service.metrics.action(kind: AlertPolicy.kind, outcome: "retried", alerts.count)
+            service.logger.warning("alert re-send failed", metadata: ["error": .string("\(error)")])
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// A program the test starts (Prometheus, Alertmanager), its output in a log file, stopped by
+/// PID: SIGTERM, then SIGKILL after a grace period (a child of an async test can inherit a
+/// blocked SIGTERM mask; ../shared/notes/swift-stack.md). Never killed by name.
+final class ChildProcess: @unchecked Sendable {
+    // @unchecked: `process` is configured in init and only read afterwards; `exited` is a
+    // semaphore, itself thread-safe.
+    let name: String
+    let logPath: String
+    private let process = Process()
+    private let exited = DispatchSemaphore(value: 0)
+
+    init(name: String, executable: String, arguments: [String], logDirectory: String) throws {
+        self.name = name
+        logPath = logDirectory + "/\(name).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard let log = FileHandle(forWritingAtPath: logPath) else {
+            throw ChildProcessError(description: "cannot write \(logPath)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw ChildProcessError(description: "\(executable) is not installed: the test command (scripts/test.sh) installs it with scripts/install-deps.sh")
+        }
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = log
+        process.standardError = log
+        let exited = self.exited
+        process.terminationHandler = { _ in exited.signal() }
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+
+    /// The last `lines` lines of the program's log, for failure messages.
+    func tail(_ lines: Int = 25) -> String {
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        return "--- \(name) (pid \(pid)) log tail ---\n" + text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        kill(pid, SIGTERM)
+        if exited.wait(timeout: .now() + 3) == .timedOut {
+            kill(pid, SIGKILL)
+            _ = exited.wait(timeout: .now() + 3)
+        }
+    }
+
+    deinit { stop() }
+}
+
+struct ChildProcessError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// A TCP port free on 127.0.0.1 right now (bound to port 0, then released).
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw ChildProcessError(description: "socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    guard bound == 0 else { throw ChildProcessError(description: "bind() failed") }
+    let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    guard named == 0 else { throw ChildProcessError(description: "getsockname() failed") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

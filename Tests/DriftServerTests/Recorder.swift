@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// An HTTP endpoint of the test's own on 127.0.0.1 and a free port: records every POST body
+/// and answers with a status the test controls. Stands in for Alertmanager (API v2) in the
+/// in-process tests and is the webhook receiver of the real Alertmanager in the end-to-end one.
+final class Recorder: Sendable {
+    struct Recorded: Sendable {
+        var path: String
+        var body: Data
+        /// The body parsed as JSON (or the text, when it is not JSON).
+        var json: Any { (try? JSONSerialization.jsonObject(with: body)) ?? String(decoding: body, as: UTF8.self) }
+    }
+
+    actor State {
+        var status: HTTPResponse.Status = .ok
+        var bodies: [Recorded] = []
+        func record(_ path: String, _ body: Data) -> HTTPResponse.Status {
+            bodies.append(Recorded(path: path, body: body))
+            return status
+        }
+        func set(_ s: HTTPResponse.Status) { status = s }
+        func all() -> [Recorded] { bodies }
+    }
+
+    let state = State()
+    private let running: Task<Void, Error>
+    private let shutdown: ServiceGroup
+    let port: Int
+
+    init() async throws {
+        let state = self.state
+        let router = Router()
+        router.post("**") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 16 << 20)
+            let status = await state.record(request.uri.path, Data(buffer: body))
+            return Response(status: status)
+        }
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "recorder")
+        logger.logLevel = .critical
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        shutdown = group
+        running = Task { try await group.run() }
+        var p = 0
+        for await value in stream { p = value; break }
+        port = p
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    func stop() async {
+        await shutdown.triggerGracefulShutdown()
+        _ = try? await running.value
+    }
+
+    /// Polls until `predicate` holds for the recorded bodies, or fails after `seconds`.
+    func wait(_ what: String, seconds: Double, _ predicate: ([Recorded]) -> Bool) async throws -> [Recorded] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let all = await state.all()
+            if predicate(all) { return all }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        struct Timeout: Error, CustomStringConvertible { var description: String }
+        let seen = await state.all().map { "\($0.path): \($0.json)" }.suffix(5).joined(separator: "\n")
+        throw Timeout(description: "timed out after \(seconds) s waiting for \(what); last bodies received:\n\(seen)")
+    }
+}
