@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || { echo "swift not found: install Swift 6.3 (https://www.swift.org/install/linux/)" >&2; exit 1; }
 scripts/install-deps.sh
+# Alert rules: syntax (promtool check rules) and their unit tests (promtool test rules).
+bash scripts/check-rules.sh
 swift build --build-tests
 # XCTest only (no Swift Testing suites), so the last line counts the tests that ran.
 # timeout: a hung child process must not eat CI's 90 minutes.

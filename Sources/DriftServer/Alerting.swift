@@ -143,20 +143,28 @@ struct AlertmanagerClient: Sendable {
 /// delivered only after an Alertmanager accepted it, and retried with backoff until then.
 struct ActionDispatcher: Service {
     let service: DriftService
-    let policy: AlertPolicy
-    let client: AlertmanagerClient
+    let policy: AlertPolicy?
+    let client: AlertmanagerClient?
     var pollInterval: Duration = .milliseconds(250)
 
     func run() async throws {
         var lastResend = ContinuousClock.now
+        var lastPoll = ContinuousClock.now
+        let kinds = (policy == nil ? [] : [AlertPolicy.kind]) + (service.remediation == nil ? [] : [RemediationRuntime.actionKind])
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await deliverDue()
-            if ContinuousClock.now - lastResend >= .milliseconds(Int64(policy.config.resendSeconds * 1000)) {
+            if let policy, ContinuousClock.now - lastResend >= .milliseconds(Int64(policy.config.resendSeconds * 1000)) {
                 lastResend = ContinuousClock.now
                 await resendConfirmed()
             }
+            if let retrain = service.remediation?.config.retrain, retrain.kind == .job,
+               ContinuousClock.now - lastPoll >= .milliseconds(Int64(retrain.pollSeconds * 1000))
+            {
+                lastPoll = ContinuousClock.now
+                await pollRetrainJobs()
+            }
             if let counts = try? service.store.undeliveredActionCounts() {
-                service.metrics.actionsPending(counts, kinds: [AlertPolicy.kind])
+                service.metrics.actionsPending(counts, kinds: kinds)
             }
             try? await Task.sleep(for: pollInterval)
         }
@@ -170,12 +178,78 @@ struct ActionDispatcher: Service {
             service.logger.error("outbox read failed", metadata: ["error": .string("\(error)")])
             return
         }
-        for action in due where action.kind == AlertPolicy.kind {
-            await deliver(action)
+        for action in due {
+            if action.kind == AlertPolicy.kind, let policy, let client {
+                await deliver(action, policy: policy, client: client)
+            } else if action.kind == RemediationRuntime.actionKind, let remediation = service.remediation {
+                await perform(action, remediation)
+            }
         }
     }
 
-    private func deliver(_ action: ActionRecord) async {
+    /// A Kubernetes, Argo or webhook call of a remediation. Retried with backoff while the API
+    /// is down (5xx, timeouts, 429); a 4xx that no retry can fix parks it as failed.
+    private func perform(_ action: ActionRecord, _ remediation: RemediationRuntime) async {
+        let store = service.store
+        let now = service.clock()
+        guard let call = try? JSONDecoder().decode(RemediationCall.self, from: Data(action.payloadJSON.utf8)) else {
+            try? store.markFailed(id: action.id, error: "unreadable action payload", now: now, nextAttempt: .distantFuture)
+            return
+        }
+        do {
+            try await remediation.perform(call)
+            try store.markDelivered(id: action.id, now: service.clock())
+            try store.recordRemediation(model: action.model, episodeID: call.episodeID, kind: call.remediationKind,
+                                        name: call.remediationName, state: call.stateOnSuccess, detail: nil, now: service.clock())
+            service.metrics.action(kind: call.remediationKind, outcome: "delivered")
+            service.metrics.remediation(model: action.model, kind: call.remediationKind, state: call.stateOnSuccess)
+            service.logger.notice("remediation call done", metadata: [
+                "model": .string(action.model), "kind": .string(call.remediationKind), "name": .string(call.remediationName),
+                "state": .string(call.stateOnSuccess), "attempts": .stringConvertible(action.attempts + 1),
+            ])
+        } catch {
+            let attempts = action.attempts + 1
+            let retryable = (error as? RemediationError)?.retryable ?? true
+            let parked = !retryable || attempts >= 30
+            let next = parked ? Date.distantFuture : now.addingTimeInterval(AlertPolicy.backoff(afterAttempt: attempts))
+            try? store.markFailed(id: action.id, error: "\(error)", now: now, nextAttempt: next)
+            service.metrics.action(kind: call.remediationKind, outcome: parked ? "failed" : "retried")
+            if parked {
+                _ = try? store.recordRemediation(model: action.model, episodeID: call.episodeID, kind: call.remediationKind,
+                                                 name: call.remediationName, state: "failed", detail: "\(error)", now: now)
+                service.metrics.remediation(model: action.model, kind: call.remediationKind, state: "failed")
+            }
+            service.logger.warning(parked ? "remediation call failed; giving up" : "remediation call failed; will retry", metadata: [
+                "model": .string(action.model), "name": .string(call.remediationName), "attempts": .stringConvertible(attempts),
+                "error": .string("\(error)"),
+            ])
+        }
+    }
+
+    /// Records each started retraining Job's state (running, succeeded, failed) from the API.
+    func pollRetrainJobs() async {
+        guard let remediation = service.remediation,
+              let runs = try? service.store.remediations(kindPrefix: "retrain_job", limit: 200)
+        else { return }
+        for run in runs where run.state == "created" || run.state == "running" {
+            do {
+                guard let state = try await remediation.jobState(name: run.name) else {
+                    try service.store.recordRemediation(model: run.model, episodeID: run.episodeID, kind: run.kind, name: run.name,
+                                                        state: "failed", detail: "the Job is gone", now: service.clock())
+                    continue
+                }
+                if state != run.state {
+                    try service.store.recordRemediation(model: run.model, episodeID: run.episodeID, kind: run.kind, name: run.name,
+                                                        state: state, detail: nil, now: service.clock())
+                    service.metrics.remediation(model: run.model, kind: run.kind, state: state)
+                }
+            } catch {
+                service.logger.warning("retraining job status", metadata: ["name": .string(run.name), "error": .string("\(error)")])
+            }
+        }
+    }
+
+    private func deliver(_ action: ActionRecord, policy: AlertPolicy, client: AlertmanagerClient) async {
         let store = service.store
         let now = service.clock()
         do {
@@ -211,6 +285,7 @@ struct ActionDispatcher: Service {
     /// episode's alert goes out again each `resend_seconds` (best effort; the next round
     /// retries a failure).
     func resendConfirmed() async {
+        guard let policy, let client else { return }
         var alerts: [[String: Any]] = []
         let now = service.clock()
         for m in await service.models.all() {

@@ -92,7 +92,8 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
         let path = request.uri.path
         if path == "/healthz" || path == "/readyz" || path == "/metrics" { return nil }
         if request.method == .get || request.method == .head { return .read }
-        if path == "/v1/kserve" || path.hasSuffix("/observations") || path.hasSuffix("/labels") { return .ingest }
+        // Candidates come from the training job, with an ingest token like the sidecars'.
+        if path == "/v1/kserve" || path.hasSuffix("/observations") || path.hasSuffix("/labels") || path.hasSuffix("/candidates") { return .ingest }
         return .admin
     }
 }

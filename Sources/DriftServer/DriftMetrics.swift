@@ -125,8 +125,9 @@ public final class DriftMetrics: Sendable {
             publish("driftwatch_feature_ks_pvalue", "KS p-value (Benjamini-Hochberg adjusted) of the feature in the last window.", f.ks?.pvalueAdjusted ?? f.ks?.pvalue)
             publish("driftwatch_feature_js_distance", "Jensen-Shannon distance of the feature in the last window.", f.js)
             publish("driftwatch_feature_wasserstein_normed", "Wasserstein-1 distance over the baseline's std in the last window.", f.wassersteinNormed)
-            publish("driftwatch_feature_drifted", "1 when the feature drifted in the last window (adjusted p < alpha and PSI over threshold), else 0.",
-                  f.status == .insufficientData ? nil : (f.drifted ? 1 : 0))
+            // Insufficient data is no evidence of drift: 0, so an earlier 1 does not linger.
+            publish("driftwatch_feature_drifted", "1 when the feature drifted in the last window (adjusted p < alpha and PSI over threshold), else 0 (also when the window had too few values to test).",
+                  f.drifted ? 1 : 0)
             publish("driftwatch_feature_missing_ratio", "Share of the feature's values missing in the last window.", f.quality.missingShare)
             if let shifts = f.percentiles?.shift {
                 for (q, v) in shifts where v.isFinite {
@@ -162,6 +163,20 @@ public final class DriftMetrics: Sendable {
         for kind in Set(kinds).union(counts.keys) {
             registry.makeGauge(descriptor: d("driftwatch_actions_pending", "Outbox actions not delivered yet (retrying or parked), by kind."),
                                labels: [("kind", kind)]).set(Double(counts[kind] ?? 0))
+        }
+    }
+
+    /// A remediation reached a state (requested, created, running, succeeded, failed, skipped, deleted, patched).
+    public func remediation(model: String, kind: String, state: String) {
+        counter(model, d("driftwatch_remediations_total", "Remediation state changes (retraining runs, shadow scorers, promotions) by model, kind and state."),
+                [("model", model), ("kind", kind), ("state", state)]).increment()
+    }
+
+    /// The candidate's current gate verdict: 1 for it, 0 for the other verdicts.
+    public func candidateGate(model: String, candidate: String, verdict: GateVerdict) {
+        for v in GateVerdict.allCases {
+            gauge(model, d("driftwatch_candidate_gate", "Validation gate of a candidate model against production on shadow traffic: 1 for its current verdict (pending, pass, fail)."),
+                  [("model", model), ("candidate", candidate), ("verdict", v.rawValue)]).set(v == verdict ? 1.0 : 0.0)
         }
     }
 

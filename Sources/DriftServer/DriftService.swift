@@ -46,6 +46,8 @@ public final class DriftService: Sendable {
     let clock: @Sendable () -> Date
     /// nil when no Alertmanager is configured.
     let alertPolicy: AlertPolicy?
+    /// nil when remediation is not configured.
+    let remediation: RemediationRuntime?
 
     public init(config: ServerConfiguration, logger: Logger, metrics: DriftMetrics = DriftMetrics(),
                 clock: @escaping @Sendable () -> Date = { Date() }) throws {
@@ -63,12 +65,17 @@ public final class DriftService: Sendable {
         self.alertPolicy = config.alertmanager.flatMap { am in
             am.urls.isEmpty ? nil : AlertPolicy(config: am, publicURL: config.resolvedPublicURL)
         }
+        self.remediation = try config.remediation.map { try RemediationRuntime(config: $0, publicURL: config.resolvedPublicURL) }
         do {
             self.store = try DriftStore(directory: config.dataDir, durability: config.storeDurability)
         } catch {
             throw ServerConfigError(message: "cannot open the store in \(config.dataDir): \(error)")
         }
         metrics.buildInfo(version: driftwatchServiceVersion)
+        // Every outcome series exists from the start, so rules see the first failure as an increase.
+        for kind in (alertPolicy == nil ? [] : [AlertPolicy.kind]) {
+            for outcome in ["delivered", "retried", "failed"] { metrics.action(kind: kind, outcome: outcome, 0) }
+        }
     }
 
     /// Loads every stored model (and the config file's models) and rebuilds open windows.
@@ -100,15 +107,16 @@ public final class DriftService: Sendable {
             onServerRunning: onServerRunning,
             logger: logger)
         app.addServices(WindowTimer(service: self), PredictionIDIndexer(service: self))
-        if let alertPolicy {
-            app.addServices(ActionDispatcher(service: self, policy: alertPolicy, client: AlertmanagerClient(config: alertPolicy.config)))
+        if alertPolicy != nil || remediation != nil {
+            app.addServices(ActionDispatcher(service: self, policy: alertPolicy, client: alertPolicy.map { AlertmanagerClient(config: $0.config) }))
         }
         return app
     }
 
     func makeMonitor(name: String, settings: ModelSettings) -> ModelMonitor {
         ModelMonitor(name: name, settings: settings, store: store, metrics: metrics, logger: logger, clock: clock,
-                     alertPolicy: alertPolicy)
+                     alertPolicy: alertPolicy,
+                     remediation: remediation.flatMap { $0.config.applies(to: name) ? $0 : nil })
     }
 
     /// Runs until SIGTERM/SIGINT, then shuts down gracefully (in-flight requests finish,
@@ -120,6 +128,7 @@ public final class DriftService: Sendable {
             services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await drainEvaluations()
+        await remediation?.shutdown()
         try store.close()
         logger.notice("driftwatch stopped; store closed")
     }

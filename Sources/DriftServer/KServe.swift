@@ -57,11 +57,15 @@ extension DriftService {
         guard let type = h[.ceType], type == Self.kserveRequestType || type == Self.kserveResponseType else {
             throw Problem.badRequest("ce-type must be \(Self.kserveRequestType) or \(Self.kserveResponseType), got \(h[.ceType] ?? "none")")
         }
-        guard let name = h[.ceInferenceServiceName] else {
+        // `?model=…&endpoint=shadow` on the logger URL: a shadow scorer's InferenceService has
+        // its own name but reports for the production model (Remediation.swift).
+        let query = request.uri.queryParameters
+        guard let name = query["model"].map(String.init) ?? h[.ceInferenceServiceName] else {
             throw Problem.badRequest("ce-inferenceservicename is missing: it names the driftwatch model")
         }
-        guard let endpoint = Endpoint(sidecarValue: h[.ceEndpoint] ?? "default") else {
-            throw Problem.badRequest("ce-endpoint \"\(h[.ceEndpoint] ?? "")\" is not default, canary or shadow")
+        let endpointValue = query["endpoint"].map(String.init) ?? h[.ceEndpoint] ?? "default"
+        guard let endpoint = Endpoint(sidecarValue: endpointValue) else {
+            throw Problem.badRequest("endpoint \"\(endpointValue)\" is not default, canary or shadow")
         }
         let m = try await monitor(name)
         guard await m.baseline != nil else {
@@ -88,7 +92,8 @@ extension DriftService {
             features: isRequest ? payload.features.mapValues { IngestColumn.cells($0) } : [:],
             predictions: isRequest ? nil : .cells(payload.predictions))
         let appended = try await m.append(batch, payload: encodeBatchForStorage(batch),
-                                          idempotencyKey: "ce:\(ceID):\(isRequest ? "req" : "res")", receivedAt: clock())
+                                          idempotencyKey: "ce:\(ceID):\(isRequest ? "req" : "res")" + (endpoint == .production ? "" : ":\(endpoint.rawValue)"),
+                                          receivedAt: clock())
         let joined = await kserveJoin.arrive(model: name, id: ceID, isRequest: isRequest, now: clock())
         if !appended.duplicate { metrics.kserveEvent(model: name, type: isRequest ? "request" : "response", joined: joined) }
         struct Answer: Encodable {

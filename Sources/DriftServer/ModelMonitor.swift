@@ -25,11 +25,17 @@ actor ModelMonitor {
     private let clock: @Sendable () -> Date
     /// Set when Alertmanager is configured: confirmed and resolved episodes enqueue a push.
     private let alertPolicy: AlertPolicy?
+    /// Set when remediation applies to this model.
+    private let remediation: RemediationRuntime?
+    /// The candidate being validated on shadow traffic, and its joined predictions.
+    private var candidate: CandidateRecord?
+    private var shadowJoin = ShadowJoin()
 
     init(name: String, settings: ModelSettings, store: DriftStore, metrics: DriftMetrics, logger: Logger,
-         clock: @escaping @Sendable () -> Date, alertPolicy: AlertPolicy? = nil) {
+         clock: @escaping @Sendable () -> Date, alertPolicy: AlertPolicy? = nil, remediation: RemediationRuntime? = nil) {
         self.name = name
         self.alertPolicy = alertPolicy
+        self.remediation = remediation
         self.settings = settings
         self.store = store
         self.metrics = metrics
@@ -78,6 +84,9 @@ actor ModelMonitor {
         metrics.windowRows(model: name, window.rows)
         metrics.episode(model: name, state: tracker.state)
         if let last = try store.lastBatchReceivedAt(model: name) { metrics.lastObservation(model: name, at: last) }
+        // A candidate still pending validation keeps being validated (its shadow rows from
+        // before the restart are not replayed: the gate counts joined rows from now on).
+        candidate = try store.candidates(model: name, limit: 1).first.flatMap { $0.verdict == GateVerdict.pending.rawValue ? $0 : nil }
         logger.info("model restored", metadata: [
             "model": .string(name), "baseline_version": .stringConvertible(baseline?.version ?? 0),
             "open_window_rows": .stringConvertible(window.rows), "episode_state": .string(tracker.state.rawValue),
@@ -137,6 +146,7 @@ actor ModelMonitor {
             return Appended(batchID: id, duplicate: true, rows: rows, windowRows: window.rows, closed: nil)
         case .stored(let id):
             let tally = window.add(batch, batchID: id, receivedAt: receivedAt.timeIntervalSince1970, limits: baseline?.limits ?? IngestLimits())
+            if candidate != nil { shadowJoin.add(batch) }
             count(tally)
             var closed: Int?
             if let target = settings.window.rows, window.rows >= target {
@@ -253,6 +263,7 @@ actor ModelMonitor {
             "drifted_features": .string(driftedNames.joined(separator: ",")), "dataset_drifted": .stringConvertible(drifted),
             "episode_state": .string(tracker.state.rawValue), "seconds": .stringConvertible(seconds),
         ])
+        try judgeCandidate(now: now)
         if let retention = settings.retentionHours {
             _ = try? store.pruneBatches(model: name, receivedBefore: now.addingTimeInterval(-retention * 3600))
         }
@@ -283,6 +294,7 @@ actor ModelMonitor {
                 episodeID: episode.id, model: name, from: t.from.rawValue, to: t.to.rawValue, at: at,
                 windowSeq: Int64(t.windowSeq), evidenceJSON: evidence))
             try enqueueAlert(t, episode: episode)
+            try remediate(t, episode: episode)
             logger.notice("episode transition", metadata: [
                 "model": .string(name), "episode": .stringConvertible(episode.id), "from": .string(t.from.rawValue),
                 "to": .string(t.to.rawValue), "window_seq": .stringConvertible(t.windowSeq),
@@ -290,6 +302,98 @@ actor ModelMonitor {
             ])
         }
     }
+
+    // MARK: remediation
+
+    /// On confirmation: the retraining run (once per episode, within cooldown and
+    /// concurrency limits). When the episode resolves: the pending candidate's shadow goes.
+    private func remediate(_ t: EpisodeTransition, episode: EpisodeRecord) throws {
+        guard let remediation else { return }
+        if t.to == .confirmed {
+            let firstSeq = try store.transitions(episodeID: episode.id).first?.windowSeq ?? Int64(t.windowSeq)
+            let from = try store.windows(model: name, limit: 200).first { $0.seq == firstSeq }?.startedAt.timeIntervalSince1970 ?? episode.openedAt.timeIntervalSince1970
+            let request = RetrainRequest(
+                model: name, episodeID: episode.id, baselineVersion: baseline?.version, driftedFeatures: t.driftedFeatures,
+                driftFrom: from, driftTo: t.at, candidatesURL: "\(remediation.publicURL)/v1/models/\(name)/candidates")
+            if let call = try remediation.retrain(request, store: store, now: clock()) {
+                try enqueue(call, key: "remediation:episode:\(episode.id):retrain")
+                metrics.remediation(model: name, kind: call.remediationKind, state: "requested")
+            } else {
+                metrics.remediation(model: name, kind: "retrain_\(remediation.config.retrain?.kind.rawValue ?? "none")", state: "skipped")
+            }
+        } else if t.from == .confirmed, let c = candidate, remediation.config.shadow?.deleteOnResolve == true {
+            try enqueue(remediation.deleteShadow(name: c.shadowName, episodeID: c.episodeID), key: "remediation:shadow:\(c.shadowName):delete")
+        }
+    }
+
+    private func enqueue(_ call: RemediationCall, key: String) throws {
+        let json = String(decoding: try reportEncoder.encode(call), as: UTF8.self)
+        try store.enqueueAction(model: name, kind: RemediationRuntime.actionKind, key: key, payloadJSON: json, now: clock(),
+                                episodeID: call.episodeID)
+    }
+
+    /// Registers a candidate posted by its training job and requests its shadow scorer.
+    func addCandidate(version: String, modelURI: String, metricsJSON: String) throws -> CandidateRecord {
+        let now = clock()
+        let latest = try store.episodes(model: name, limit: 1).first?.id
+        let episodeID = openEpisode?.id ?? latest
+        let record = CandidateRecord(
+            model: name, version: version, modelURI: modelURI, metricsJSON: metricsJSON, episodeID: episodeID,
+            shadowName: Manifests.shadowName(model: name, version: version), verdict: GateVerdict.pending.rawValue,
+            decisionJSON: nil, createdAt: now, updatedAt: now)
+        try store.insertCandidate(record)
+        if let remediation, let call = remediation.createShadow(model: name, version: version, modelURI: modelURI, episodeID: episodeID) {
+            try store.recordRemediation(model: name, episodeID: episodeID, kind: "shadow", name: record.shadowName, state: "requested", detail: nil, now: now)
+            try enqueue(call, key: "remediation:shadow:\(record.shadowName):create")
+            metrics.remediation(model: name, kind: "shadow", state: "requested")
+        }
+        candidate = record
+        shadowJoin = ShadowJoin()
+        metrics.candidateGate(model: name, candidate: version, verdict: .pending)
+        return record
+    }
+
+    /// The gate over every joined shadow/production row since the candidate arrived. A final
+    /// verdict is stored, exported, alerted; a pass may promote, a fail removes the shadow.
+    private func judgeCandidate(now: Date) throws {
+        guard var c = candidate, let remediation else { return }
+        let decision = GateDecision(policy: remediation.config.gate, comparison: shadowJoin.comparison(threshold: remediation.config.gate.decisionThreshold))
+        let json = String(decoding: try reportEncoder.encode(decision), as: UTF8.self)
+        try store.updateCandidate(model: name, version: c.version, verdict: decision.verdict.rawValue, decisionJSON: json, now: now)
+        c.verdict = decision.verdict.rawValue
+        c.decisionJSON = json
+        metrics.candidateGate(model: name, candidate: c.version, verdict: decision.verdict)
+        guard decision.verdict != .pending else { candidate = c; return }
+        logger.notice("candidate gate", metadata: [
+            "model": .string(name), "candidate": .string(c.version), "verdict": .string(decision.verdict.rawValue),
+            "reasons": .string(decision.reasons.joined(separator: "; ")),
+        ])
+        if decision.verdict == .pass, let call = remediation.promote(model: name, modelURI: c.modelURI, version: c.version, episodeID: c.episodeID) {
+            try store.recordRemediation(model: name, episodeID: c.episodeID, kind: "promotion", name: call.remediationName, state: "requested", detail: nil, now: now)
+            try enqueue(call, key: "remediation:candidate:\(c.version):promote")
+        }
+        if decision.verdict == .fail, remediation.config.shadow?.deleteOnFail == true {
+            try enqueue(remediation.deleteShadow(name: c.shadowName, episodeID: c.episodeID), key: "remediation:shadow:\(c.shadowName):delete")
+        }
+        if let policy = alertPolicy, !policy.config.urls.isEmpty {
+            var labels = policy.config.labels
+            labels["alertname"] = "DriftwatchCandidateGate"
+            labels["model"] = name
+            labels["candidate"] = c.version
+            labels["verdict"] = decision.verdict.rawValue
+            labels["severity"] = decision.verdict == .pass ? "info" : "warning"
+            let alert = EpisodeAlert(
+                episodeID: c.episodeID ?? 0, labels: labels,
+                annotations: ["summary": "Candidate \(c.version) of model \(name) \(decision.verdict == .pass ? "passed" : "failed") the validation gate.",
+                              "description": decision.reasons.joined(separator: "; "), "runbook_url": AlertPolicy.runbookURL],
+                generatorURL: "\(policy.publicURL)/v1/models/\(name)/candidates", startsAt: now.timeIntervalSince1970, resolvedAt: nil)
+            try store.enqueueAction(model: name, kind: AlertPolicy.kind, key: "alertmanager:candidate:\(name):\(c.version):gate",
+                                    payloadJSON: String(decoding: try reportEncoder.encode(alert), as: UTF8.self), now: now)
+        }
+        candidate = nil
+    }
+
+    var candidateVersion: String? { candidate?.version }
 
     // MARK: alerts
 

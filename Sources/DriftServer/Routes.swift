@@ -31,6 +31,8 @@ extension DriftService {
         router.get("/v1/models/:model/drift") { _, context in try await self.latestDrift(try context.parameters.require("model")) }
         router.get("/v1/models/:model/windows") { request, context in try await self.listWindows(request, context) }
         router.get("/v1/models/:model/episodes") { request, context in try await self.listEpisodes(request, context) }
+        router.post("/v1/models/:model/candidates") { request, context in try await self.postCandidate(request, context) }
+        router.get("/v1/models/:model/candidates") { _, context in try await self.listCandidates(try context.parameters.require("model")) }
         router.post("/v1/kserve") { request, context in try await self.postKServe(request, context) }
     }
 
@@ -340,6 +342,14 @@ extension DriftService {
             var last_window_seq: Int64
             var transitions: [TransitionAnswer]
             var actions: [ActionAnswer]
+            var remediations: [RemediationAnswer]
+        }
+        struct RemediationAnswer: Encodable {
+            var kind: String
+            var name: String
+            var state: String
+            var detail: String?
+            var updated_at: Double
         }
         struct ActionAnswer: Encodable {
             var kind: String
@@ -368,6 +378,10 @@ extension DriftService {
                                          ActionAnswer(kind: a.kind, key: a.key, state: a.state.rawValue, attempts: a.attempts,
                                                       last_error: a.lastError, updated_at: a.updatedAt.timeIntervalSince1970,
                                                       next_attempt_at: a.state == .delivered || a.nextAttemptAt == .distantFuture ? nil : a.nextAttemptAt.timeIntervalSince1970)
+                                     },
+                                     remediations: try store.remediations(episodeID: e.id).reversed().map { r in
+                                         RemediationAnswer(kind: r.kind, name: r.name, state: r.state, detail: r.detail,
+                                                           updated_at: r.updatedAt.timeIntervalSince1970)
                                      }))
         }
         return try jsonResponse(["episodes": out])
@@ -425,4 +439,72 @@ func tableFromBatch(_ batch: ObservationBatch, predictionName: String?, plan: CS
         }
     }
     return Table(source: "baseline", rows: batch.count, columns: columns)
+}
+
+// MARK: candidates
+
+extension DriftService {
+    /// `POST /v1/models/{model}/candidates`, called by the retraining job when it finishes:
+    /// `{"version": "2026-11-29.1", "model_uri": "s3://…", "metrics": {"auc": 0.91}}`. Starts the
+    /// shadow scorer (when configured) and the validation gate.
+    func postCandidate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("model")
+        let m = try await monitor(name)
+        let body = try await readBody(request, decodeGzip: true)
+        struct Posted: Decodable {
+            var version: String
+            var model_uri: String
+            var metrics: [String: Double]?
+        }
+        let posted: Posted
+        do {
+            posted = try JSONDecoder().decode(Posted.self, from: Data(body))
+        } catch let e as DecodingError {
+            throw Problem.badRequest("candidate: \(describe(e))")
+        }
+        guard isValidModelName(posted.version), posted.version.utf8.count <= 63 else {
+            throw Problem.unprocessable("candidate: version \"\(posted.version)\" must match [A-Za-z0-9_.-]{1,63}")
+        }
+        guard let scheme = URL(string: posted.model_uri)?.scheme, !scheme.isEmpty else {
+            throw Problem.unprocessable("candidate: model_uri \"\(posted.model_uri)\" needs a scheme (s3://, gs://, pvc://, https://)")
+        }
+        guard remediation != nil else {
+            throw Problem.conflict("remediation is not configured: a candidate has no shadow scorer or gate to go to (config `remediation`)")
+        }
+        let metricsJSON = String(decoding: try reportEncoder.encode(posted.metrics ?? [:]), as: UTF8.self)
+        let record: CandidateRecord
+        do {
+            record = try await m.addCandidate(version: posted.version, modelURI: posted.model_uri, metricsJSON: metricsJSON)
+        } catch DriftStoreError.conflict(let message) {
+            throw Problem.conflict(message)
+        }
+        return try jsonResponse(candidateAnswer(record), status: .created)
+    }
+
+    func listCandidates(_ name: String) async throws -> Response {
+        _ = try await monitor(name)
+        return try jsonResponse(["candidates": try store.candidates(model: name).map(candidateAnswer)])
+    }
+
+    struct CandidateAnswer: Encodable {
+        var version: String
+        var model_uri: String
+        var metrics: [String: Double]
+        var episode_id: Int64?
+        var shadow: String
+        var shadow_state: String?
+        var verdict: String
+        var decision: GateDecision?
+        var created_at: Double
+    }
+
+    private func candidateAnswer(_ c: CandidateRecord) throws -> CandidateAnswer {
+        let shadowState = try store.remediations(model: c.model, kindPrefix: "shadow", limit: 200).first { $0.name == c.shadowName }?.state
+        return CandidateAnswer(
+            version: c.version, model_uri: c.modelURI,
+            metrics: (try? JSONDecoder().decode([String: Double].self, from: Data(c.metricsJSON.utf8))) ?? [:],
+            episode_id: c.episodeID, shadow: c.shadowName, shadow_state: shadowState, verdict: c.verdict,
+            decision: c.decisionJSON.flatMap { try? JSONDecoder().decode(GateDecision.self, from: Data($0.utf8)) },
+            created_at: c.createdAt.timeIntervalSince1970)
+    }
 }

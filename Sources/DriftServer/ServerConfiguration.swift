@@ -27,11 +27,13 @@ public struct ServerConfiguration: Sendable, Codable {
     public var publicURL: String?
     /// Push confirmed drift episodes to Alertmanager; off when nil or without URLs.
     public var alertmanager: AlertmanagerConfiguration?
+    /// Retraining, shadow scoring and the validation gate on confirmed drift; off when nil.
+    public var remediation: RemediationConfiguration?
 
     enum CodingKeys: String, CodingKey {
         case host, port, dataDir = "data_dir", tokensFile = "tokens_file", insecure
         case maxBodyBytes = "max_body_bytes", maxDecodedBytes = "max_decoded_bytes", maxBaselineBytes = "max_baseline_bytes"
-        case maxInflightIngest = "max_inflight_ingest", durability, models, publicURL = "public_url", alertmanager
+        case maxInflightIngest = "max_inflight_ingest", durability, models, publicURL = "public_url", alertmanager, remediation
     }
 
     public init() {}
@@ -52,6 +54,7 @@ public struct ServerConfiguration: Sendable, Codable {
         models = try c.decodeIfPresent([String: ModelSettings].self, forKey: .models)
         publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL)
         alertmanager = try c.decodeIfPresent(AlertmanagerConfiguration.self, forKey: .alertmanager)
+        remediation = try c.decodeIfPresent(RemediationConfiguration.self, forKey: .remediation)
     }
 
     public static func load(file: String) throws -> ServerConfiguration {
@@ -79,6 +82,7 @@ public struct ServerConfiguration: Sendable, Codable {
             throw ServerConfigError(message: "public_url must be an http(s) URL, got \"\(publicURL)\"")
         }
         try alertmanager?.validate()
+        try remediation?.validate()
         for (name, settings) in models ?? [:] {
             guard isValidModelName(name) else { throw ServerConfigError(message: "model name \"\(name)\" must match [A-Za-z0-9_.-]{1,128}") }
             do { try settings.validate() } catch { throw ServerConfigError(message: "models.\(name): \(error)") }

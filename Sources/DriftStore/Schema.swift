@@ -184,6 +184,38 @@ enum Schema {
                 CREATE INDEX outbox_by_episode ON outbox(episode_id) WHERE episode_id IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v5-remediation") { db in
+            // What driftwatch did about an episode (retraining runs, shadow scorers) and the
+            // candidates it validated.
+            try db.execute(sql: """
+                CREATE TABLE remediations (
+                    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                    model      TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    episode_id INTEGER,
+                    kind       TEXT NOT NULL,
+                    name       TEXT NOT NULL,
+                    state      TEXT NOT NULL,
+                    detail     TEXT,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    UNIQUE (model, kind, name)
+                );
+                CREATE INDEX remediations_by_episode ON remediations(episode_id) WHERE episode_id IS NOT NULL;
+                CREATE TABLE candidates (
+                    model         TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    version       TEXT NOT NULL,
+                    model_uri     TEXT NOT NULL,
+                    metrics_json  TEXT NOT NULL,
+                    episode_id    INTEGER,
+                    shadow_name   TEXT NOT NULL,
+                    verdict       TEXT NOT NULL,
+                    decision_json TEXT,
+                    created_at    REAL NOT NULL,
+                    updated_at    REAL NOT NULL,
+                    PRIMARY KEY (model, version)
+                );
+                """)
+        }
         return migrator
     }
 }

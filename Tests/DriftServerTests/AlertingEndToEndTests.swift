@@ -1,6 +1,8 @@
 import DriftCore
 @testable import DriftServer
 import Foundation
+import Metrics
+import Synchronization
 import XCTest
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -25,12 +27,14 @@ final class AlertingEndToEndTests: XCTestCase {
         let amURL = "http://127.0.0.1:\(amPort)"
         let promURL = "http://127.0.0.1:\(promPort)"
 
-        // driftwatch, pushing confirmed episodes to the Alertmanager below.
+        // driftwatch, pushing confirmed episodes to the Alertmanager below. Its HTTP metrics
+        // come through swift-metrics, bootstrapped once per process as `driftwatch serve` does.
         let s = try LiveService { cfg in
             var a = AlertmanagerConfiguration(urls: [amURL])
             a.resendSeconds = 2
             cfg.alertmanager = a
         }
+        Self.bootstrapMetrics(s.service.metrics)
         try await s.start()
 
         // Alertmanager: one route to the webhook, resolved notices on, quick grouping.
@@ -114,6 +118,13 @@ final class AlertingEndToEndTests: XCTestCase {
         // data-quality and rejection series exist, as in any real deployment.
         r = try await s.call("POST", "/v1/models/fraud/observations", json: #"{"observations":[{"id":"m-1","features":{"account_age_days":10,"tx_last_24h":1,"distance_km":3,"merchant_category":"grocery","country":"US"},"prediction":0.1},{"features":[1,2]}]}"#)
         XCTAssertEqual(r.json["rejected"] as? Int, 1, r.text)
+        // And a KServe request/response pair, as the payload logger sends it.
+        for (type, body) in [("request", #"{"instances":[[120.5, 300, 2, 4.5, "online", "DE"]]}"#), ("response", #"{"predictions":[0.2]}"#)] {
+            r = try await s.call("POST", "/v1/kserve", json: body, headers: [
+                "ce-specversion": "1.0", "ce-id": "e2e-1", "ce-type": "org.kubeflow.serving.inference.\(type)",
+                "ce-source": "http://fraud-model-predictor/", "ce-inferenceservicename": "fraud", "ce-endpoint": "default"])
+            XCTAssertEqual(r.status, 202, r.text)
+        }
         var gen = FraudDemoData(seed: 11)
         var seq = 0
         func window(drift: Bool) async throws {
@@ -178,6 +189,17 @@ final class AlertingEndToEndTests: XCTestCase {
     }
 
     // MARK: helpers
+
+    /// swift-metrics allows one bootstrap per process: the first end-to-end service's registry
+    /// takes the HTTP metrics (other tests' services only miss theirs).
+    private static let bootstrapped = Mutex(false)
+    private static func bootstrapMetrics(_ metrics: DriftMetrics) {
+        let first = bootstrapped.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { MetricsSystem.bootstrap(metrics.makeFactory()) }
+    }
 
     struct WebhookAlert {
         var status: String

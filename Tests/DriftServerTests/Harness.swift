@@ -53,6 +53,7 @@ final class LiveService: @unchecked Sendable {
         await service.drainEvaluations()
         await group?.triggerGracefulShutdown()
         _ = try? await task?.value
+        await service.remediation?.shutdown()
         try? service.store.close()
     }
 

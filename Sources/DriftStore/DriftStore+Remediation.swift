@@ -1,0 +1,147 @@
+import Foundation
+import GRDB
+
+/// One thing driftwatch did about drift: a retraining run or a shadow scorer, with its
+/// last known state (`requested`, `created`, `running`, `succeeded`, `failed`, `skipped`,
+/// `deleted`).
+public struct RemediationRecord: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var model: String
+    public var episodeID: Int64?
+    public var kind: String
+    public var name: String
+    public var state: String
+    public var detail: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// A retrained model posted by its training job, validated as a shadow scorer.
+public struct CandidateRecord: Sendable, Equatable {
+    public var model: String
+    public var version: String
+    public var modelURI: String
+    public var metricsJSON: String
+    public var episodeID: Int64?
+    public var shadowName: String
+    public var verdict: String
+    public var decisionJSON: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(model: String, version: String, modelURI: String, metricsJSON: String, episodeID: Int64?,
+                shadowName: String, verdict: String, decisionJSON: String?, createdAt: Date, updatedAt: Date) {
+        self.model = model
+        self.version = version
+        self.modelURI = modelURI
+        self.metricsJSON = metricsJSON
+        self.episodeID = episodeID
+        self.shadowName = shadowName
+        self.verdict = verdict
+        self.decisionJSON = decisionJSON
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+extension DriftStore {
+    /// Records (or updates the state of) a remediation, unique per (model, kind, name).
+    @discardableResult
+    public func recordRemediation(
+        model: String, episodeID: Int64?, kind: String, name: String, state: String, detail: String?, now: Date
+    ) throws -> RemediationRecord {
+        try requiringModel(model) {
+            try writer.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO remediations (model, episode_id, kind, name, state, detail, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (model, kind, name) DO UPDATE SET
+                            state = excluded.state, detail = COALESCE(excluded.detail, detail),
+                            updated_at = excluded.updated_at
+                        """,
+                    arguments: [model, episodeID, kind, name, state, detail, now.unixSeconds, now.unixSeconds])
+                guard let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM remediations WHERE model = ? AND kind = ? AND name = ?",
+                    arguments: [model, kind, name])
+                else { throw DriftStoreError.notFound("remediation \(kind) \(name)") }
+                return try RemediationRecord(row: row)
+            }
+        }
+    }
+
+    /// Remediations, newest first: of one model (kind prefix optional), or of one episode.
+    public func remediations(model: String? = nil, episodeID: Int64? = nil, kindPrefix: String = "", limit: Int = 100) throws -> [RemediationRecord] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM remediations
+                    WHERE (? IS NULL OR model = ?) AND (? IS NULL OR episode_id = ?) AND kind LIKE ? || '%'
+                    ORDER BY id DESC LIMIT ?
+                    """,
+                arguments: [model, model, episodeID, episodeID, kindPrefix, limit]
+            ).map(RemediationRecord.init(row:))
+        }
+    }
+
+    public func insertCandidate(_ c: CandidateRecord) throws {
+        try requiringModel(c.model) {
+            try writer.write { db in
+                do {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO candidates (model, version, model_uri, metrics_json, episode_id, shadow_name,
+                                                    verdict, decision_json, created_at, updated_at)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [c.model, c.version, c.modelURI, c.metricsJSON, c.episodeID, c.shadowName,
+                                    c.verdict, c.decisionJSON, c.createdAt.unixSeconds, c.updatedAt.unixSeconds])
+                } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
+                    throw DriftStoreError.conflict("candidate \(c.version) of model \(c.model) already exists")
+                }
+            }
+        }
+    }
+
+    public func updateCandidate(model: String, version: String, verdict: String, decisionJSON: String?, now: Date) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE candidates SET verdict = ?, decision_json = ?, updated_at = ? WHERE model = ? AND version = ?",
+                arguments: [verdict, decisionJSON, now.unixSeconds, model, version])
+            if db.changesCount == 0 { throw DriftStoreError.notFound("candidate \(version) of model \(model)") }
+        }
+    }
+
+    /// The model's candidates, newest first.
+    public func candidates(model: String, limit: Int = 50) throws -> [CandidateRecord] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM candidates WHERE model = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                arguments: [model, limit]
+            ).map(CandidateRecord.init(row:))
+        }
+    }
+}
+
+extension RemediationRecord {
+    init(row: Row) throws {
+        self.init(
+            id: try row.decode(forColumn: "id"), model: try row.decode(forColumn: "model"),
+            episodeID: try row.decode(forColumn: "episode_id"), kind: try row.decode(forColumn: "kind"),
+            name: try row.decode(forColumn: "name"), state: try row.decode(forColumn: "state"),
+            detail: try row.decode(forColumn: "detail"), createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at"))
+    }
+}
+
+extension CandidateRecord {
+    init(row: Row) throws {
+        self.init(
+            model: try row.decode(forColumn: "model"), version: try row.decode(forColumn: "version"),
+            modelURI: try row.decode(forColumn: "model_uri"), metricsJSON: try row.decode(forColumn: "metrics_json"),
+            episodeID: try row.decode(forColumn: "episode_id"), shadowName: try row.decode(forColumn: "shadow_name"),
+            verdict: try row.decode(forColumn: "verdict"), decisionJSON: try row.decode(forColumn: "decision_json"),
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+    }
+}

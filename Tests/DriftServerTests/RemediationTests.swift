@@ -1,0 +1,242 @@
+import DriftCore
+@testable import DriftServer
+import Foundation
+import XCTest
+
+/// Retraining, shadow scoring and the gate against a Kubernetes stand-in on 127.0.0.1.
+final class RemediationTests: XCTestCase {
+    private func configure(_ k8s: KubernetesStandIn, token: String) -> (inout ServerConfiguration) -> Void {
+        { cfg in
+            var r = RemediationConfiguration()
+            r.kubernetes = KubernetesAccess(apiURL: k8s.url, namespace: "ml", tokenFile: token)
+            var retrain = RetrainConfiguration(kind: .job)
+            var job = JobTemplate(image: "ghcr.io/acme/fraud-train:1")
+            job.command = ["python", "train.py"]
+            job.env = ["MLFLOW_TRACKING_URI": "http://mlflow:5000"]
+            retrain.job = job
+            retrain.pollSeconds = 0.2
+            r.retrain = retrain
+            r.shadow = ShadowConfiguration(modelFormat: "xgboost")
+            r.gate.minJoinedRows = 400
+            r.promotion = PromotionConfiguration(inferenceService: "fraud-model", canaryTrafficPercent: 10)
+            cfg.remediation = r
+            cfg.publicURL = "http://driftwatch.ml.svc:8080"
+        }
+    }
+
+    private func tokenFile() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-token-\(UUID().uuidString)").path
+        try "sa-token-123\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testConfirmedDriftCreatesOneGPUJobThroughAPIFailuresThenCoolsDown() async throws {
+        let k8s = try await KubernetesStandIn()
+        let s = try LiveService(configure: configure(k8s, token: try tokenFile()))
+        try await s.start()
+        do {
+            try await retrainScenario(s, k8s)
+        } catch {
+            await s.stop(); await k8s.stop()
+            throw error
+        }
+        await s.stop()
+        await k8s.stop()
+    }
+
+    private func retrainScenario(_ s: LiveService, _ k8s: KubernetesStandIn) async throws {
+        let created = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
+        XCTAssertEqual(created.status, 201, created.text)
+        let baseline = try await s.call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(), contentType: "text/csv")
+        XCTAssertEqual(baseline.status, 201, baseline.text)
+        var gen = FraudDemoData(seed: 5)
+        var seq = 0
+        func window(drift: Bool) async throws {
+            for _ in 0..<4 {
+                let r = try await s.call("POST", "/v1/models/fraud/observations", json: Demo.rows(250, drift: drift, gen: &gen))
+                XCTAssertEqual(r.status, 202, r.text)
+            }
+            seq += 1
+            _ = try await s.drift("fraud", atLeast: seq)
+        }
+        // The API server is down for the first three attempts.
+        await k8s.state.fail(next: 3)
+        try await window(drift: false)
+        try await window(drift: true)
+        try await window(drift: true)  // confirmed: episode 1
+        let jobsPath = "/apis/batch/v1/namespaces/ml/jobs"
+        let calls = try await k8s.wait("the Job created after the API recovers", seconds: 30) { calls in
+            calls.contains { $0.method == "POST" && $0.path == jobsPath && $0.status == 201 }
+        }
+        let posts = calls.filter { $0.method == "POST" && $0.path == jobsPath }
+        XCTAssertEqual(posts.map(\.status), [500, 500, 500, 201], "retried with backoff until created, once")
+        XCTAssertEqual(posts.last?.authorization, "Bearer sa-token-123")
+        let job = try XCTUnwrap(posts.last?.json)
+        let metadata = try XCTUnwrap(job["metadata"] as? [String: Any])
+        XCTAssertEqual(metadata["name"] as? String, "dw-retrain-fraud-e1")
+        XCTAssertEqual(metadata["namespace"] as? String, "ml")
+        XCTAssertEqual((metadata["labels"] as? [String: String])?["driftwatch.io/episode"], "1")
+        let spec = try XCTUnwrap(job["spec"] as? [String: Any])
+        XCTAssertEqual(spec["backoffLimit"] as? Int, 1)
+        XCTAssertEqual(spec["activeDeadlineSeconds"] as? Int, 21600)
+        let pod = try XCTUnwrap((spec["template"] as? [String: Any])?["spec"] as? [String: Any])
+        XCTAssertEqual(pod["restartPolicy"] as? String, "Never")
+        XCTAssertEqual(pod["nodeSelector"] as? [String: String], ["nvidia.com/gpu.present": "true"])
+        XCTAssertEqual(pod["tolerations"] as? [[String: String]], [["key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"]])
+        let container = try XCTUnwrap((pod["containers"] as? [[String: Any]])?.first)
+        XCTAssertEqual(((container["resources"] as? [String: Any])?["limits"] as? [String: String])?["nvidia.com/gpu"], "1")
+        let env = Dictionary(uniqueKeysWithValues: (container["env"] as? [[String: String]] ?? []).map { ($0["name"] ?? "", $0["value"] ?? "") })
+        XCTAssertEqual(env["DRIFTWATCH_MODEL"], "fraud")
+        XCTAssertEqual(env["DRIFTWATCH_EPISODE_ID"], "1")
+        XCTAssertEqual(env["DRIFTWATCH_BASELINE_VERSION"], "1")
+        XCTAssertFalse((env["DRIFTWATCH_DRIFTED_FEATURES"] ?? "").isEmpty)
+        XCTAssertNotNil(env["DRIFTWATCH_DRIFT_FROM"])
+        XCTAssertEqual(env["DRIFTWATCH_CANDIDATES_URL"], "http://driftwatch.ml.svc:8080/v1/models/fraud/candidates")
+        XCTAssertEqual(env["MLFLOW_TRACKING_URI"], "http://mlflow:5000")
+
+        // Job status is polled onto the episode: running, then succeeded.
+        try await waitForRemediation(s, episode: 0, state: "running")
+        await k8s.state.setObject(jobsPath + "/dw-retrain-fraud-e1", ["status": ["succeeded": 1, "conditions": [["type": "Complete", "status": "True"]]]])
+        try await waitForRemediation(s, episode: 0, state: "succeeded")
+        let metrics = try await s.call("GET", "/metrics", contentType: nil).text
+        XCTAssertTrue(metrics.contains(#"driftwatch_remediations_total{model="fraud",kind="retrain_job",state="succeeded"} 1"#), metrics)
+
+        // Resolved, then confirmed again within the cooldown: no second Job, the skip recorded.
+        try await window(drift: false)
+        try await window(drift: false)
+        try await window(drift: true)
+        try await window(drift: true)
+        try await waitForRemediation(s, episode: 0, state: "skipped")
+        let r = try await s.call("GET", "/v1/models/fraud/episodes")
+        let newest = try XCTUnwrap((r.json["episodes"] as? [[String: Any]])?.first)
+        XCTAssertEqual(newest["id"] as? Int, 2)
+        let skipped = try XCTUnwrap((newest["remediations"] as? [[String: Any]])?.first)
+        XCTAssertTrue((skipped["detail"] as? String ?? "").hasPrefix("cooldown: dw-retrain-fraud-e1 started"), "\(skipped)")
+        let allPosts = await k8s.calls("POST", jobsPath)
+        XCTAssertEqual(allPosts.filter { $0.status == 201 }.count, 1, "exactly one Job across both episodes")
+    }
+
+    /// Waits until the remediation of the newest-but-`episode` episode reaches `state`.
+    private func waitForRemediation(_ s: LiveService, episode index: Int, state: String) async throws {
+        let deadline = Date().addingTimeInterval(30)
+        var last: Any = "none"
+        while Date() < deadline {
+            let r = try await s.call("GET", "/v1/models/fraud/episodes")
+            let episodes = r.json["episodes"] as? [[String: Any]] ?? []
+            if index < episodes.count {
+                let remediations = episodes[index]["remediations"] as? [[String: Any]] ?? []
+                last = remediations
+                if remediations.contains(where: { $0["state"] as? String == state }) { return }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTFail("remediation never reached \(state); last: \(last)")
+    }
+
+    func testCandidateGetsAShadowScorerAndTheGateDecides() async throws {
+        let k8s = try await KubernetesStandIn()
+        let s = try LiveService(configure: configure(k8s, token: try tokenFile()))
+        try await s.start()
+        do {
+            try await gateScenario(s, k8s)
+        } catch {
+            await s.stop(); await k8s.stop()
+            throw error
+        }
+        await s.stop()
+        await k8s.stop()
+    }
+
+    private func gateScenario(_ s: LiveService, _ k8s: KubernetesStandIn) async throws {
+        let created = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
+        XCTAssertEqual(created.status, 201, created.text)
+        let baseline = try await s.call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(), contentType: "text/csv")
+        XCTAssertEqual(baseline.status, 201, baseline.text)
+        assertProblem(try await s.call("POST", "/v1/models/fraud/candidates", json: #"{"version":"v 2","model_uri":"s3://m/v2"}"#), 422, "must match")
+        assertProblem(try await s.call("POST", "/v1/models/fraud/candidates", json: #"{"version":"v2","model_uri":"models/v2"}"#), 422, "needs a scheme")
+        assertProblem(try await s.call("POST", "/v1/models/fraud/candidates", json: #"{"version":"v2"}"#), 400, "model_uri: required field is missing")
+
+        var r = try await s.call("POST", "/v1/models/fraud/candidates", json: #"{"version":"v2","model_uri":"s3://models/fraud/v2","metrics":{"auc":0.93}}"#)
+        XCTAssertEqual(r.status, 201, r.text)
+        XCTAssertEqual(r.json["shadow"] as? String, "fraud-shadow-v2")
+        assertProblem(try await s.call("POST", "/v1/models/fraud/candidates", json: #"{"version":"v2","model_uri":"s3://models/fraud/v2"}"#), 409, "already exists")
+        let isvcPath = "/apis/serving.kserve.io/v1beta1/namespaces/ml/inferenceservices"
+        let shadowCalls = try await k8s.wait("the shadow InferenceService") { $0.contains { $0.method == "POST" && $0.path == isvcPath && $0.status == 201 } }
+        let isvc = try XCTUnwrap(shadowCalls.first { $0.method == "POST" && $0.path == isvcPath }?.json)
+        XCTAssertEqual((isvc["metadata"] as? [String: Any])?["name"] as? String, "fraud-shadow-v2")
+        let predictor = try XCTUnwrap((isvc["spec"] as? [String: Any])?["predictor"] as? [String: Any])
+        XCTAssertEqual((predictor["model"] as? [String: Any])?["storageUri"] as? String, "s3://models/fraud/v2")
+        XCTAssertEqual((((predictor["model"] as? [String: Any])?["resources"] as? [String: Any])?["limits"] as? [String: String])?["nvidia.com/gpu"], "1")
+        XCTAssertEqual(predictor["tolerations"] as? [[String: String]], [["key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"]])
+        XCTAssertEqual((predictor["logger"] as? [String: String])?["url"], "http://driftwatch.ml.svc:8080/v1/kserve?model=fraud&endpoint=shadow")
+
+        // Production and shadow score the same requests; the shadow nearly agrees (±2 %
+        // multiplicative jitter) → pass.
+        var gen = FraudDemoData(seed: 21)
+        var jitter = SeededGenerator(seed: 2)
+        try await postPairs(s, gen: &gen, windows: 1) { score, _ in min(1, score * (1 + Double.random(in: -0.02...0.02, using: &jitter))) }
+        r = try await waitForVerdict(s, version: "v2", not: "pending")
+        XCTAssertEqual(r.json["verdict"] as? String, "pass", r.text)
+        let decision = try XCTUnwrap(r.json["decision"] as? [String: Any])
+        let comparison = try XCTUnwrap(decision["comparison"] as? [String: Any])
+        XCTAssertEqual(comparison["joined_rows"] as? Int, 1000)
+        XCTAssertGreaterThan(comparison["agreement"] as? Double ?? 0, 0.95)
+        XCTAssertGreaterThan(comparison["correlation"] as? Double ?? 0, 0.99)
+        // A pass promotes: the production InferenceService gets 10 % canary traffic on v2.
+        let patched = try await k8s.wait("the canary promotion") { $0.contains { $0.method == "PATCH" } }
+        let patch = try XCTUnwrap(patched.first { $0.method == "PATCH" })
+        XCTAssertEqual(patch.path, isvcPath + "/fraud-model")
+        XCTAssertEqual(String(decoding: patch.body, as: UTF8.self), #"{"spec":{"predictor":{"canaryTrafficPercent":10,"model":{"storageUri":"s3://models/fraud/v2"}}}}"#)
+        var metrics = try await s.call("GET", "/metrics", contentType: nil).text
+        XCTAssertTrue(metrics.contains(#"driftwatch_candidate_gate{model="fraud",candidate="v2",verdict="pass"} 1"#), metrics)
+
+        // A second candidate whose scores have nothing to do with production's → fail, and its
+        // shadow scorer is deleted.
+        r = try await s.call("POST", "/v1/models/fraud/candidates", json: #"{"version":"v3","model_uri":"s3://models/fraud/v3"}"#)
+        XCTAssertEqual(r.status, 201, r.text)
+        var noise = SeededGenerator(seed: 3)
+        try await postPairs(s, gen: &gen, windows: 1) { _, _ in Double.random(in: 0..<1, using: &noise) }
+        r = try await waitForVerdict(s, version: "v3", not: "pending")
+        XCTAssertEqual(r.json["verdict"] as? String, "fail", r.text)
+        let reasons = (r.json["decision"] as? [String: Any])?["reasons"] as? [String] ?? []
+        XCTAssertTrue(reasons.contains { $0.hasPrefix("score correlation") }, "\(reasons)")
+        _ = try await k8s.wait("the failed candidate's shadow deleted") { $0.contains { $0.method == "DELETE" && $0.path == isvcPath + "/fraud-shadow-v3" } }
+        metrics = try await s.call("GET", "/metrics", contentType: nil).text
+        XCTAssertTrue(metrics.contains(#"driftwatch_candidate_gate{model="fraud",candidate="v3",verdict="fail"} 1"#), metrics)
+    }
+
+    /// Posts `windows` windows of production rows and, for each row, a shadow row with the
+    /// same prediction id and the score `shadowScore(productionScore, row)`.
+    private func postPairs(_ s: LiveService, gen: inout FraudDemoData, windows: Int, shadowScore: (Double, Int) -> Double) async throws {
+        for _ in 0..<(4 * windows) {
+            var production: [String] = []
+            var shadow: [String] = []
+            for k in 0..<250 {
+                var row = gen.next(drift: false)
+                production.append(FraudDemoData.jsonRow(row, ts: 1_764_000_000))
+                row.score = shadowScore(row.score, k)
+                shadow.append(FraudDemoData.jsonRow(row, ts: 1_764_000_000).replacingOccurrences(of: #""endpoint":"production""#, with: #""endpoint":"shadow""#))
+            }
+            // Shadow first for half the batches: the join works in either order.
+            for body in [shadow, production] {
+                let r = try await s.call("POST", "/v1/models/fraud/observations", json: "{\"observations\":[" + body.joined(separator: ",") + "]}")
+                XCTAssertEqual(r.status, 202, r.text)
+            }
+        }
+    }
+
+    private func waitForVerdict(_ s: LiveService, version: String, not pending: String) async throws -> LiveService.Reply {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let r = try await s.call("GET", "/v1/models/fraud/candidates")
+            if let c = (r.json["candidates"] as? [[String: Any]])?.first(where: { $0["version"] as? String == version }),
+               c["verdict"] as? String != pending
+            {
+                return LiveService.Reply(status: 200, headers: [:], data: try JSONSerialization.data(withJSONObject: c))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTFail("candidate \(version) got no verdict")
+        return LiveService.Reply(status: 0, headers: [:], data: Data())
+    }
+}
