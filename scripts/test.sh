@@ -6,6 +6,10 @@ command -v swift >/dev/null || { echo "swift not found: install Swift 6.3 (https
 scripts/install-deps.sh
 # Alert rules: syntax (promtool check rules) and their unit tests (promtool test rules).
 bash scripts/check-rules.sh
+# deploy/: strict Kubernetes OpenAPI and CRD schemas (kubernetes-validate in .venv-manifests, made
+# from PyPI on the first run), PrometheusRule in sync with rules/.
+bash scripts/gen-prometheusrule.sh --check
+bash scripts/validate-manifests.sh
 swift build --build-tests
 # XCTest only (no Swift Testing suites), so the last line counts the tests that ran.
 # timeout: a hung child process must not eat CI's 90 minutes.

@@ -98,7 +98,10 @@ public struct ShadowComparison: Sendable, Codable, Equatable {
             sxx += (a - mp) * (a - mp)
             syy += (b - ms) * (b - ms)
         }
-        correlation = sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : nil
+        // Undefined for a constant side (checked exactly: the centred sums of a constant
+        // column are rounding noise, not zero).
+        let constant = p.min() == p.max() || s.min() == s.max()
+        correlation = constant ? nil : sxy / (sxx * syy).squareRoot()
         let ks = ks2Samp(p, s)
         ksStatistic = ks.statistic
         ksPvalue = ks.pvalue

@@ -99,7 +99,7 @@ public final class DriftService: Sendable {
         router.middlewares.add(LogRequestsMiddleware(.info))
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(ProblemMiddleware())
-        router.middlewares.add(AuthMiddleware(tokens: tokens))
+        router.middlewares.add(AuthMiddleware(tokens: tokens, kserveWithoutToken: config.kserveWithoutToken))
         addRoutes(to: router)
         var app = Application(
             router: router,

@@ -65,7 +65,8 @@ extension DriftService {
         }
         let endpointValue = query["endpoint"].map(String.init) ?? h[.ceEndpoint] ?? "default"
         guard let endpoint = Endpoint(sidecarValue: endpointValue) else {
-            throw Problem.badRequest("endpoint \"\(endpointValue)\" is not default, canary or shadow")
+            let source = query["endpoint"] != nil ? "the endpoint query parameter" : "ce-endpoint"
+            throw Problem.badRequest("\(source) \"\(endpointValue)\" is not default, canary or shadow")
         }
         let m = try await monitor(name)
         guard await m.baseline != nil else {

@@ -136,8 +136,9 @@ public struct JobTemplate: Sendable, Codable, Equatable {
     public var command: [String]?
     public var args: [String]?
     public var gpus: Int = 1
-    /// Selects the GPU node pool.
-    public var nodeSelector: [String: String] = ["nvidia.com/gpu.present": "true"]
+    /// Selects the GPU node pool; default `nvidia.com/gpu.present: "true"` when `gpus` > 0
+    /// (a CPU job pinned to the tainted GPU pool would never schedule).
+    public var nodeSelector: [String: String]?
     public var cpu: String = "4"
     public var memory: String = "16Gi"
     public var backoffLimit: Int = 1
@@ -161,7 +162,7 @@ public struct JobTemplate: Sendable, Codable, Equatable {
         command = try c.decodeIfPresent([String].self, forKey: .command)
         args = try c.decodeIfPresent([String].self, forKey: .args)
         gpus = try c.decodeIfPresent(Int.self, forKey: .gpus) ?? d.gpus
-        nodeSelector = try c.decodeIfPresent([String: String].self, forKey: .nodeSelector) ?? d.nodeSelector
+        nodeSelector = try c.decodeIfPresent([String: String].self, forKey: .nodeSelector)
         cpu = try c.decodeIfPresent(String.self, forKey: .cpu) ?? d.cpu
         memory = try c.decodeIfPresent(String.self, forKey: .memory) ?? d.memory
         backoffLimit = try c.decodeIfPresent(Int.self, forKey: .backoffLimit) ?? d.backoffLimit
@@ -205,7 +206,8 @@ public struct ShadowConfiguration: Sendable, Codable, Equatable {
     /// KServe `modelFormat.name` (sklearn, xgboost, pytorch, …).
     public var modelFormat: String
     public var gpus: Int = 1
-    public var nodeSelector: [String: String] = ["nvidia.com/gpu.present": "true"]
+    /// Default `nvidia.com/gpu.present: "true"` when `gpus` > 0.
+    public var nodeSelector: [String: String]?
     public var cpu: String = "2"
     public var memory: String = "8Gi"
     /// Where the shadow's payload logger posts; default this service's `/v1/kserve`.
@@ -225,7 +227,7 @@ public struct ShadowConfiguration: Sendable, Codable, Equatable {
         let d = ShadowConfiguration(modelFormat: "")
         modelFormat = try c.decode(String.self, forKey: .modelFormat)
         gpus = try c.decodeIfPresent(Int.self, forKey: .gpus) ?? d.gpus
-        nodeSelector = try c.decodeIfPresent([String: String].self, forKey: .nodeSelector) ?? d.nodeSelector
+        nodeSelector = try c.decodeIfPresent([String: String].self, forKey: .nodeSelector)
         cpu = try c.decodeIfPresent(String.self, forKey: .cpu) ?? d.cpu
         memory = try c.decodeIfPresent(String.self, forKey: .memory) ?? d.memory
         loggerURL = try c.decodeIfPresent(String.self, forKey: .loggerURL)
@@ -321,9 +323,8 @@ enum Manifests {
         ]
         if let c = t.command { container["command"] = c }
         if let a = t.args { container["args"] = a }
-        var pod: [String: Any] = [
-            "restartPolicy": "Never", "containers": [container], "nodeSelector": t.nodeSelector,
-        ]
+        var pod: [String: Any] = ["restartPolicy": "Never", "containers": [container]]
+        if let selector = nodeSelector(t.nodeSelector, gpus: t.gpus) { pod["nodeSelector"] = selector }
         if t.gpus > 0 { pod["tolerations"] = [gpuToleration] }
         if let sa = t.serviceAccountName { pod["serviceAccountName"] = sa }
         return [
@@ -358,9 +359,9 @@ enum Manifests {
         var predictor: [String: Any] = [
             "model": ["modelFormat": ["name": s.modelFormat], "storageUri": modelURI,
                       "resources": resources(cpu: s.cpu, memory: s.memory, gpus: s.gpus)],
-            "nodeSelector": s.nodeSelector,
             "logger": ["mode": "all", "url": loggerURL],
         ]
+        if let selector = nodeSelector(s.nodeSelector, gpus: s.gpus) { predictor["nodeSelector"] = selector }
         if s.gpus > 0 { predictor["tolerations"] = [gpuToleration] }
         return [
             "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
@@ -369,6 +370,11 @@ enum Manifests {
                                     "driftwatch.io/model": dnsLabel(model), "driftwatch.io/candidate": dnsLabel(version)]],
             "spec": ["predictor": predictor],
         ]
+    }
+
+    /// The configured selector, or the GPU pool's when the workload asks for GPUs.
+    static func nodeSelector(_ configured: [String: String]?, gpus: Int) -> [String: String]? {
+        configured ?? (gpus > 0 ? ["nvidia.com/gpu.present": "true"] : nil)
     }
 
     static func shadowName(model: String, version: String) -> String { dnsLabel("\(model)-shadow-\(version)") }

@@ -29,11 +29,16 @@ public struct ServerConfiguration: Sendable, Codable {
     public var alertmanager: AlertmanagerConfiguration?
     /// Retraining, shadow scoring and the validation gate on confirmed drift; off when nil.
     public var remediation: RemediationConfiguration?
+    /// Accept `POST /v1/kserve` without a token even when tokens are configured: KServe's
+    /// payload logger cannot send an Authorization header. Restrict who reaches the port
+    /// (a NetworkPolicy) instead.
+    public var kserveWithoutToken: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case host, port, dataDir = "data_dir", tokensFile = "tokens_file", insecure
         case maxBodyBytes = "max_body_bytes", maxDecodedBytes = "max_decoded_bytes", maxBaselineBytes = "max_baseline_bytes"
         case maxInflightIngest = "max_inflight_ingest", durability, models, publicURL = "public_url", alertmanager, remediation
+        case kserveWithoutToken = "kserve_without_token"
     }
 
     public init() {}
@@ -55,6 +60,7 @@ public struct ServerConfiguration: Sendable, Codable {
         publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL)
         alertmanager = try c.decodeIfPresent(AlertmanagerConfiguration.self, forKey: .alertmanager)
         remediation = try c.decodeIfPresent(RemediationConfiguration.self, forKey: .remediation)
+        kserveWithoutToken = try c.decodeIfPresent(Bool.self, forKey: .kserveWithoutToken) ?? false
     }
 
     public static func load(file: String) throws -> ServerConfiguration {

@@ -200,6 +200,13 @@ final class APITests: XCTestCase {
         XCTAssertEqual(r.status, 201)
         r = try await s.call("GET", "/metrics", contentType: nil)
         XCTAssertEqual(r.status, 200, "metrics stay open for Prometheus")
+        assertProblem(try await s.call("POST", "/v1/kserve", json: "{}", headers: ["ce-specversion": "1.0"]), 401, "scope \"ingest\"")
+        // kserve_without_token: KServe's payload logger sends no Authorization header.
+        let open = try LiveService { $0.tokensFile = file; $0.kserveWithoutToken = true }
+        try await open.start()
+        assertProblem(try await open.call("POST", "/v1/kserve", json: "{}", headers: ["ce-specversion": "1.0"]), 400, "ce-id is missing")
+        assertProblem(try await open.call("GET", "/v1/models"), 401, "bearer token")
+        await open.stop()
 
         // Without tokens, a non-loopback address needs --insecure.
         XCTAssertThrowsError(try LiveService { $0.host = "0.0.0.0" }) { error in

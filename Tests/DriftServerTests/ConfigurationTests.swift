@@ -61,4 +61,47 @@ final class ConfigurationTests: XCTestCase {
         c.publicURL = "dw.example.org"
         XCTAssertThrowsError(try c.validate()) { XCTAssertTrue("\($0)".contains("public_url must be an http(s) URL")) }
     }
+
+    func testRemediationExampleAndValidation() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/remediation.json").path
+        let cfg = try ServerConfiguration.load(file: path)
+        XCTAssertNoThrow(try cfg.validate())
+        XCTAssertEqual(cfg.remediation?.retrain?.job?.gpus, 1)
+        XCTAssertEqual(cfg.remediation?.gate.minJoinedRows, 1000)
+        XCTAssertTrue(cfg.kserveWithoutToken)
+
+        func invalid(_ change: (inout RemediationConfiguration) -> Void, _ fragment: String, line: UInt = #line) {
+            var c = cfg
+            var r = cfg.remediation ?? RemediationConfiguration()
+            change(&r)
+            c.remediation = r
+            XCTAssertThrowsError(try c.validate(), line: line) { XCTAssertTrue("\($0)".contains(fragment), "\($0)", line: line) }
+        }
+        invalid({ $0.retrain?.job = nil }, "remediation.retrain.kind is job but remediation.retrain.job is missing")
+        invalid({ $0.retrain?.kind = .argo }, "remediation.retrain.kind is argo but remediation.retrain.argo is missing")
+        invalid({ $0.retrain?.job?.env = ["DRIFTWATCH_MODEL": "x"] }, "DRIFTWATCH_MODEL is set by driftwatch")
+        invalid({ $0.retrain?.maxConcurrent = 0 }, "max_concurrent must be ≥ 1")
+        invalid({ $0.kubernetes?.namespace = "ML_Team" }, "is not a valid namespace name")
+        invalid({ $0.promotion?.canaryTrafficPercent = 0 }, "canary_traffic_percent must be 1–100")
+        invalid({ $0.gate.minAgreement = 2 }, "min_agreement must be in [-1, 1]")
+    }
+
+    func testKubernetesNamesFromFreeText() {
+        XCTAssertEqual(dnsLabel("dw-retrain-Fraud_Model.v2-e7"), "dw-retrain-fraud-model-v2-e7")
+        let long = dnsLabel("dw-retrain-" + String(repeating: "x", count: 80) + "-e1")
+        XCTAssertEqual(long.count, 63)
+        XCTAssertTrue(isDNSLabel(long))
+        XCTAssertNotEqual(long, dnsLabel("dw-retrain-" + String(repeating: "x", count: 80) + "-e2"), "the hash keeps long names distinct")
+        XCTAssertFalse(isDNSLabel("-a"))
+        XCTAssertFalse(isDNSLabel("A"))
+    }
+
+    func testInClusterAccessNeedsTheServiceEnvironment() throws {
+        XCTAssertThrowsError(try KubernetesAccess.inCluster(environment: [:])) { XCTAssertTrue("\($0)".contains("KUBERNETES_SERVICE_HOST unset")) }
+        let a = try KubernetesAccess.inCluster(environment: ["KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"])
+        XCTAssertEqual(a.apiURL, "https://10.0.0.1:443")
+        XCTAssertEqual(a.tokenFile, "/var/run/secrets/kubernetes.io/serviceaccount/token")
+        XCTAssertEqual(a.caFile, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt")
+    }
 }

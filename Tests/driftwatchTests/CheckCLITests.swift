@@ -12,28 +12,7 @@ final class CheckCLITests: XCTestCase {
         var stderr: String
     }
 
-    /// Runs the driftwatch binary built next to this test bundle; killed after 120 s.
-    func driftwatch(_ arguments: [String]) throws -> Run {
-        let binary = Bundle.main.bundleURL.appendingPathComponent("driftwatch")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        let deadline = Date().addingTimeInterval(120)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            XCTFail("driftwatch \(arguments) did not finish in 120 s")
-        }
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                   stderr: String(decoding: errData, as: UTF8.self))
-    }
+    func driftwatch(_ arguments: [String]) throws -> Run { try runDriftwatch(arguments) }
 
     func example(_ name: String) -> String { Self.examples.appendingPathComponent(name).path }
 
@@ -125,4 +104,27 @@ final class CheckCLITests: XCTestCase {
         XCTAssertGreaterThan(object["prepare_ms"] as? Double ?? 0, 0)
         XCTAssertEqual(object["features"] as? Int, 4)
     }
+}
+
+/// Runs the driftwatch binary built next to this test bundle; killed after 120 s.
+func runDriftwatch(_ arguments: [String]) throws -> CheckCLITests.Run {
+    let binary = Bundle.main.bundleURL.appendingPathComponent("driftwatch")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    let deadline = Date().addingTimeInterval(120)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        XCTFail("driftwatch \(arguments) did not finish in 120 s")
+    }
+    process.waitUntilExit()
+    return CheckCLITests.Run(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                             stderr: String(decoding: errData, as: UTF8.self))
 }
