@@ -17,19 +17,20 @@ public struct ShadowJoin: Sendable {
 
     public init(capacity: Int = 200_000) { self.capacity = capacity }
 
-    /// Adds one batch's predictions of the production and shadow endpoints.
+    /// Adds one batch's predictions: production rows on one side; shadow rows, and canary
+    /// rows (KServe's `ce-endpoint: canary`), on the candidate's side.
     public mutating func add(_ batch: ObservationBatch) {
         guard let predictions = batch.predictions else { return }
         for r in 0..<batch.count {
             let endpoint = r < batch.endpoints.count ? batch.endpoints[r] : .production
-            guard endpoint == .production || endpoint == .shadow else { continue }
+            let candidateSide = endpoint == .shadow || endpoint == .canary
             guard case .number(let score) = predictions.cell(at: r), score.isFinite else { continue }
-            if endpoint == .shadow { shadowRows += 1 }
+            if candidateSide { shadowRows += 1 }
             guard r < batch.ids.count, let id = batch.ids[r] else {
-                if endpoint == .shadow { unjoinable += 1 }
+                if candidateSide { unjoinable += 1 }
                 continue
             }
-            if endpoint == .shadow {
+            if candidateSide {
                 if let p = production.removeValue(forKey: id) { pairs.append((p, score)) } else { remember(id, score, shadow: true) }
             } else {
                 if let s = shadow.removeValue(forKey: id) { pairs.append((score, s)) } else { remember(id, score, shadow: false) }

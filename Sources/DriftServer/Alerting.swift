@@ -18,10 +18,13 @@ struct EpisodeAlert: Codable, Sendable, Equatable {
     var startsAt: Double
     /// Set on the resolution notice: when the episode resolved.
     var resolvedAt: Double?
+    /// True for a one-off notice (a candidate's gate verdict) that does not follow the
+    /// episode's state: never superseded by the resolution.
+    var standalone: Bool?
 
     enum CodingKeys: String, CodingKey {
         case episodeID = "episode_id", labels, annotations, generatorURL = "generator_url", startsAt = "starts_at"
-        case resolvedAt = "resolved_at"
+        case resolvedAt = "resolved_at", standalone
     }
 
     /// The API v2 `postableAlert`. A firing alert says it ends `activeFor` from now: re-sent
@@ -256,7 +259,7 @@ struct ActionDispatcher: Service {
             let alert = try JSONDecoder().decode(EpisodeAlert.self, from: Data(action.payloadJSON.utf8))
             // A firing notice overtaken by the episode's resolution is not sent late: it
             // would re-open an alert that Alertmanager already saw resolved.
-            if alert.resolvedAt == nil, let episode = try store.episode(id: alert.episodeID),
+            if alert.resolvedAt == nil, alert.standalone != true, let episode = try store.episode(id: alert.episodeID),
                episode.state != EpisodeState.confirmed.rawValue
             {
                 try store.markDelivered(id: action.id, now: now)

@@ -386,7 +386,8 @@ actor ModelMonitor {
                 episodeID: c.episodeID ?? 0, labels: labels,
                 annotations: ["summary": "Candidate \(c.version) of model \(name) \(decision.verdict == .pass ? "passed" : "failed") the validation gate.",
                               "description": decision.reasons.joined(separator: "; "), "runbook_url": AlertPolicy.runbookURL],
-                generatorURL: "\(policy.publicURL)/v1/models/\(name)/candidates", startsAt: now.timeIntervalSince1970, resolvedAt: nil)
+                generatorURL: "\(policy.publicURL)/v1/models/\(name)/candidates", startsAt: now.timeIntervalSince1970, resolvedAt: nil,
+                standalone: true)
             try store.enqueueAction(model: name, kind: AlertPolicy.kind, key: "alertmanager:candidate:\(name):\(c.version):gate",
                                     payloadJSON: String(decoding: try reportEncoder.encode(alert), as: UTF8.self), now: now)
         }

@@ -13,12 +13,13 @@ final class ShadowComparisonTests: XCTestCase {
         join.add(batch(ids: ["a", "b", nil], scores: [0.1, 0.9, 0.5], endpoint: .shadow))
         join.add(batch(ids: ["b", "c", "a"], scores: [0.8, 0.3, 0.2], endpoint: .production))
         join.add(batch(ids: ["c"], scores: [0.35], endpoint: .shadow))
-        join.add(batch(ids: ["x"], scores: [0.7], endpoint: .canary))  // neither side
+        join.add(batch(ids: ["x"], scores: [0.7], endpoint: .canary))  // KServe's canary: the candidate's side
+        join.add(batch(ids: ["x"], scores: [0.6], endpoint: .production))
         let pairs = join.pairs.map { [$0.production, $0.shadow] }
-        XCTAssertEqual(pairs, [[0.8, 0.9], [0.2, 0.1], [0.3, 0.35]])
+        XCTAssertEqual(pairs, [[0.8, 0.9], [0.2, 0.1], [0.3, 0.35], [0.6, 0.7]])
         let c = join.comparison(threshold: 0.5)
-        XCTAssertEqual(c.joinedRows, 3)
-        XCTAssertEqual(c.shadowRows, 4)
+        XCTAssertEqual(c.joinedRows, 4)
+        XCTAssertEqual(c.shadowRows, 5)
         XCTAssertEqual(c.unjoinableShadowRows, 1)
         XCTAssertEqual(c.agreement, 1.0)
     }

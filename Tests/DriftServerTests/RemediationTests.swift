@@ -1,5 +1,6 @@
 import DriftCore
 @testable import DriftServer
+import DriftStore
 import Foundation
 import XCTest
 
@@ -238,5 +239,76 @@ final class RemediationTests: XCTestCase {
         }
         XCTFail("candidate \(version) got no verdict")
         return LiveService.Reply(status: 0, headers: [:], data: Data())
+    }
+}
+
+/// The Argo Workflows and webhook kinds of retraining, and the exactly-once rules, on the
+/// runtime itself.
+final class RetrainKindsTests: XCTestCase {
+    func request(episode: Int64) -> RetrainRequest {
+        RetrainRequest(model: "fraud", episodeID: episode, baselineVersion: 3, driftedFeatures: ["amount"],
+                       driftFrom: 1_764_000_000, driftTo: 1_764_003_600, candidatesURL: "http://dw/v1/models/fraud/candidates")
+    }
+
+    func testArgoSubmissionIsCreatedOnceAndWebhookPosts() async throws {
+        let api = try await KubernetesStandIn()
+        do {
+            let store = try DriftStore.inMemory()
+            try store.upsertModel(name: "fraud", settingsJSON: "{}", now: Date())
+            var config = RemediationConfiguration()
+            var retrain = RetrainConfiguration(kind: .argo)
+            retrain.argo = ArgoSubmission(url: api.url, namespace: "ml", workflowTemplate: "fraud-retrain", tokenFile: nil)
+            retrain.cooldownSeconds = 0
+            config.retrain = retrain
+            let runtime = try RemediationRuntime(config: config, publicURL: "http://dw")
+            let call = try XCTUnwrap(try runtime.retrain(request(episode: 4), store: store, now: Date()))
+            XCTAssertEqual(call.path, "/api/v1/workflows/ml/submit")
+            try await runtime.perform(call)
+            try await runtime.perform(call)  // a retry after a lost answer: 409, still done
+            let posts = await api.calls("POST", "/api/v1/workflows/ml/submit")
+            XCTAssertEqual(posts.map(\.status), [201, 409])
+            let body = try XCTUnwrap(posts.first?.json)
+            XCTAssertEqual(body["resourceKind"] as? String, "WorkflowTemplate")
+            XCTAssertEqual(body["resourceName"] as? String, "fraud-retrain")
+            let options = try XCTUnwrap(body["submitOptions"] as? [String: Any])
+            XCTAssertEqual(options["name"] as? String, "dw-retrain-fraud-e4")
+            XCTAssertTrue((options["parameters"] as? [String] ?? []).contains("episode_id=4"), "\(options)")
+            XCTAssertTrue((options["parameters"] as? [String] ?? []).contains("drifted_features=amount"), "\(options)")
+            // The same episode never asks twice; another one does (no cooldown here) unless a
+            // run is still active (max_concurrent 1).
+            XCTAssertNil(try runtime.retrain(request(episode: 4), store: store, now: Date()))
+            XCTAssertNil(try runtime.retrain(request(episode: 5), store: store, now: Date()))
+            XCTAssertEqual(try store.remediations(model: "fraud").first?.state, "skipped")
+            XCTAssertTrue(try store.remediations(model: "fraud").first?.detail?.contains("still active (max_concurrent 1)") == true)
+            await runtime.shutdown()
+
+            var hook = RemediationConfiguration()
+            var r = RetrainConfiguration(kind: .webhook)
+            r.webhookURL = api.url + "/hooks/retrain"
+            hook.retrain = r
+            let webhook = try RemediationRuntime(config: hook, publicURL: "http://dw")
+            let store2 = try DriftStore.inMemory()
+            try store2.upsertModel(name: "fraud", settingsJSON: "{}", now: Date())
+            try await webhook.perform(try XCTUnwrap(try webhook.retrain(request(episode: 9), store: store2, now: Date())))
+            let hookCalls = await api.calls("POST", "/hooks/retrain")
+            let hookBody = try XCTUnwrap(hookCalls.first?.json)
+            XCTAssertEqual(hookBody["episode_id"] as? Int, 9)
+            XCTAssertEqual(hookBody["drifted_features"] as? [String], ["amount"])
+
+            // A 4xx no retry can fix is not retryable; a 5xx is.
+            await api.state.fail(next: 1)
+            do {
+                try await webhook.perform(RemediationCall(target: .webhook, method: "POST", path: api.url + "/x", body: "{}", alsoDone: [],
+                                                          remediationKind: "retrain_webhook", remediationName: "x", episodeID: nil, stateOnSuccess: "created"))
+                XCTFail("a 500 is an error")
+            } catch let e as RemediationError {
+                XCTAssertTrue(e.retryable)
+            }
+            await webhook.shutdown()
+        } catch {
+            await api.stop()
+            throw error
+        }
+        await api.stop()
     }
 }
