@@ -46,10 +46,12 @@ public struct ModelSettings: Sendable, Codable, Equatable {
     public var resolve: ResolveSpec
     /// Stored batches older than this are deleted (hours); nil keeps everything.
     public var retentionHours: Double?
+    /// Model quality from delayed labels; off when nil.
+    public var quality: QualitySpec?
 
     enum CodingKeys: String, CodingKey {
         case features, prediction, window, minRows = "min_rows", detector, confirm, resolve
-        case retentionHours = "retention_hours"
+        case retentionHours = "retention_hours", quality
     }
 
     public static let defaultWindow = WindowSpec(rows: 1000)
@@ -80,6 +82,7 @@ public struct ModelSettings: Sendable, Codable, Equatable {
         confirm = try c.decodeIfPresent(ConfirmSpec.self, forKey: .confirm) ?? Self.defaultConfirm
         resolve = try c.decodeIfPresent(ResolveSpec.self, forKey: .resolve) ?? Self.defaultResolve
         retentionHours = try c.decodeIfPresent(Double.self, forKey: .retentionHours) ?? 168
+        quality = try c.decodeIfPresent(QualitySpec.self, forKey: .quality)
     }
 
     /// Checks everything a person could get wrong, with a message that says how to fix it.
@@ -110,6 +113,93 @@ public struct ModelSettings: Sendable, Codable, Equatable {
         }
         if let h = retentionHours, !(h > 0) { throw fail("retention_hours must be > 0, got \(h)") }
         try detector.validate()
+        if let q = quality {
+            guard prediction != nil else { throw fail("quality needs the model's \"prediction\" column (the score labels are compared with)") }
+            if let s = q.segment {
+                guard let f = features.first(where: { $0.name == s }), f.kind == .categorical else {
+                    throw fail("quality.segment \"\(s)\" must be one of the model's categorical features")
+                }
+            }
+            try q.validate()
+        }
+    }
+}
+
+/// `quality` in the model settings: what the labels are and how quality is judged.
+public struct QualitySpec: Sendable, Codable, Equatable {
+    public enum Task: String, Sendable, Codable { case binary, regression }
+    public var task: Task
+    /// Binary: predicted positive when score ≥ threshold.
+    public var threshold: Double
+    /// The baseline column holding labels (quality baseline and calibration of the estimate).
+    public var label: String
+    /// A categorical feature to break quality down by.
+    public var segment: String?
+    /// The metric that decides degradation: `roc_auc` (binary) / `rmse` (regression) by default.
+    public var metric: String
+    /// Degraded when the metric is worse than the baseline's by more than this.
+    public var tolerance: Double
+    /// A window's quality counts once it has this many labelled rows.
+    public var minLabelledRows: Int
+    /// Labels whose prediction is not found within this long are given up as unmatched.
+    public var labelHorizonHours: Double
+    /// Quality episodes: degraded in `windows` of the last `of` decided windows confirms.
+    public var confirm: ModelSettings.ConfirmSpec
+    public var resolve: ModelSettings.ResolveSpec
+
+    public static let binaryMetrics = ["roc_auc", "average_precision", "precision", "recall", "f1", "accuracy", "log_loss", "brier", "expected_calibration_error"]
+    public static let regressionMetrics = ["mae", "rmse", "mape", "r2"]
+
+    /// Metrics where larger is better (the others are errors: smaller is better).
+    public var higherIsBetter: Bool { ["roc_auc", "average_precision", "precision", "recall", "f1", "accuracy", "r2"].contains(metric) }
+
+    public init(task: Task, threshold: Double = 0.5, label: String = "label", segment: String? = nil, metric: String? = nil,
+                tolerance: Double = 0.05, minLabelledRows: Int = 200, labelHorizonHours: Double = 168,
+                confirm: ModelSettings.ConfirmSpec = .init(windows: 2, of: 3), resolve: ModelSettings.ResolveSpec = .init(cleanWindows: 2)) {
+        self.task = task
+        self.threshold = threshold
+        self.label = label
+        self.segment = segment
+        self.metric = metric ?? (task == .binary ? "roc_auc" : "rmse")
+        self.tolerance = tolerance
+        self.minLabelledRows = minLabelledRows
+        self.labelHorizonHours = labelHorizonHours
+        self.confirm = confirm
+        self.resolve = resolve
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case task, threshold, label, segment, metric, tolerance, minLabelledRows = "min_labelled_rows"
+        case labelHorizonHours = "label_horizon_hours", confirm, resolve
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let task = try c.decode(Task.self, forKey: .task)
+        let d = QualitySpec(task: task)
+        self.task = task
+        threshold = try c.decodeIfPresent(Double.self, forKey: .threshold) ?? d.threshold
+        label = try c.decodeIfPresent(String.self, forKey: .label) ?? d.label
+        segment = try c.decodeIfPresent(String.self, forKey: .segment)
+        metric = try c.decodeIfPresent(String.self, forKey: .metric) ?? d.metric
+        tolerance = try c.decodeIfPresent(Double.self, forKey: .tolerance) ?? d.tolerance
+        minLabelledRows = try c.decodeIfPresent(Int.self, forKey: .minLabelledRows) ?? d.minLabelledRows
+        labelHorizonHours = try c.decodeIfPresent(Double.self, forKey: .labelHorizonHours) ?? d.labelHorizonHours
+        confirm = try c.decodeIfPresent(ModelSettings.ConfirmSpec.self, forKey: .confirm) ?? d.confirm
+        resolve = try c.decodeIfPresent(ModelSettings.ResolveSpec.self, forKey: .resolve) ?? d.resolve
+    }
+
+    public func validate() throws {
+        func fail(_ m: String) -> ConfigError { ConfigError(message: "quality: " + m) }
+        let allowed = task == .binary ? Self.binaryMetrics : Self.regressionMetrics
+        guard allowed.contains(metric) else { throw fail("metric \"\(metric)\" is not one of \(allowed.joined(separator: ", ")) for task \(task.rawValue)") }
+        if task == .binary { guard threshold > 0 && threshold < 1 else { throw fail("threshold must be in (0, 1), got \(threshold)") } }
+        guard tolerance >= 0 else { throw fail("tolerance must be ≥ 0") }
+        guard minLabelledRows >= 1 else { throw fail("min_labelled_rows must be ≥ 1") }
+        guard labelHorizonHours > 0 else { throw fail("label_horizon_hours must be > 0") }
+        guard confirm.windows >= 1 && confirm.windows <= confirm.of && confirm.of <= 100 else { throw fail("confirm.windows must be between 1 and confirm.of") }
+        guard resolve.cleanWindows >= 1 else { throw fail("resolve.clean_windows must be ≥ 1") }
+        guard isValidFeatureName(label) else { throw fail("label column name \"\(label)\" is not allowed") }
     }
 }
 

@@ -11,6 +11,8 @@ public struct ShadowJoin: Sendable {
     private var order: [(id: String, shadow: Bool)] = []
     /// Joined pairs since the candidate arrived.
     public private(set) var pairs: [(production: Double, shadow: Double)] = []
+    /// The prediction id of each pair (labels join them later: quality of both on the same rows).
+    public private(set) var pairIDs: [String] = []
     public private(set) var shadowRows = 0
     public private(set) var unjoinable = 0
     public let capacity: Int
@@ -31,9 +33,9 @@ public struct ShadowJoin: Sendable {
                 continue
             }
             if candidateSide {
-                if let p = production.removeValue(forKey: id) { pairs.append((p, score)) } else { remember(id, score, shadow: true) }
+                if let p = production.removeValue(forKey: id) { pairs.append((p, score)); pairIDs.append(id) } else { remember(id, score, shadow: true) }
             } else {
-                if let s = shadow.removeValue(forKey: id) { pairs.append((score, s)) } else { remember(id, score, shadow: false) }
+                if let s = shadow.removeValue(forKey: id) { pairs.append((score, s)); pairIDs.append(id) } else { remember(id, score, shadow: false) }
             }
         }
     }
@@ -174,9 +176,12 @@ public struct GateDecision: Sendable, Codable, Equatable {
     public var verdict: GateVerdict
     public var reasons: [String]
     public var comparison: ShadowComparison
+    /// Both models' quality on the same labelled rows, once enough labels arrived.
+    public var quality: QualityComparison?
 
-    public init(policy: GatePolicy, comparison c: ShadowComparison) {
+    public init(policy: GatePolicy, comparison c: ShadowComparison, quality: QualityComparison? = nil) {
         comparison = c
+        self.quality = quality
         guard c.joinedRows >= policy.minJoinedRows else {
             verdict = .pending
             reasons = ["\(c.joinedRows) of \(policy.minJoinedRows) joined shadow/production rows so far"]
@@ -194,9 +199,34 @@ public struct GateDecision: Sendable, Codable, Equatable {
         if let psi = c.psi, psi > policy.maxScorePSI {
             failures.append("score PSI \(formatFigure(psi)) > \(formatFigure(policy.maxScorePSI))")
         }
+        if let q = quality {
+            let drop = q.higherIsBetter ? q.production - q.candidate : q.candidate - q.production
+            if drop > policy.maxQualityDrop {
+                failures.append("\(q.metric) \(formatFigure(q.candidate)) vs production \(formatFigure(q.production)) on \(q.rows) labelled rows: worse by more than \(formatFigure(policy.maxQualityDrop))")
+            }
+        }
         verdict = failures.isEmpty ? .pass : .fail
         reasons = failures.isEmpty
             ? ["agreement \(formatFigure(c.agreement ?? 0)), correlation \(formatFigure(c.correlation ?? 0)), score PSI \(formatFigure(c.psi ?? 0)) on \(c.joinedRows) joined rows"]
             : failures
     }
+}
+
+/// Production and candidate quality on the same labelled rows (the model-quality metric).
+public struct QualityComparison: Sendable, Codable, Equatable {
+    public var metric: String
+    public var higherIsBetter: Bool
+    public var production: Double
+    public var candidate: Double
+    public var rows: Int
+
+    public init(metric: String, higherIsBetter: Bool, production: Double, candidate: Double, rows: Int) {
+        self.metric = metric
+        self.higherIsBetter = higherIsBetter
+        self.production = production
+        self.candidate = candidate
+        self.rows = rows
+    }
+
+    enum CodingKeys: String, CodingKey { case metric, higherIsBetter = "higher_is_better", production, candidate, rows }
 }

@@ -180,6 +180,35 @@ public final class DriftMetrics: Sendable {
         }
     }
 
+    // MARK: quality
+
+    public func quality(model: String, metric: String, source: String, _ value: Double?) {
+        guard let value, value.isFinite else { return }
+        gauge(model, d("driftwatch_model_quality", "Model quality by metric: realized (joined labels, latest window with enough), estimated (CBPE, no labels), baseline (labelled training data)."),
+              [("model", model), ("metric", metric), ("source", source)]).set(value)
+    }
+
+    public func qualitySegment(model: String, metric: String, segment: String, _ value: Double?) {
+        guard let value, value.isFinite else { return }
+        gauge(model, d("driftwatch_model_quality_segment", "Realized quality of the primary metric per segment value (latest window with enough labels)."),
+              [("model", model), ("metric", metric), ("segment", segment)]).set(value)
+    }
+
+    public func labels(model: String, outcome: String, _ n: Int) {
+        counter(model, d("driftwatch_labels_total", "Delayed labels by outcome: joined, pending, late (joined to a closed window), unmatched (given up), duplicate, rejected."),
+                [("model", model), ("outcome", outcome)]).increment(by: Int64(n))
+    }
+
+    public func qualityDegraded(model: String, _ confirmed: Bool) {
+        gauge(model, d("driftwatch_model_quality_degraded", "1 while the model has a confirmed quality_degraded episode, else 0."),
+              [("model", model)]).set(confirmed ? 1.0 : 0.0)
+    }
+
+    public func qualityLabelledRows(model: String, _ n: Int) {
+        gauge(model, d("driftwatch_model_quality_window_labelled_rows", "Labelled rows in the latest window with quality."),
+              [("model", model)]).set(Double(n))
+    }
+
     public func lastObservation(model: String, at: Date) {
         gauge(model, d("driftwatch_model_last_observation_timestamp_seconds", "Unix time of the model's last stored batch (alert when a model stops sending)."),
               [("model", model)]).set(at.timeIntervalSince1970)

@@ -1,5 +1,6 @@
 import DriftCore
 import DriftIngest
+import DriftStats
 import DriftStore
 import Foundation
 import Logging
@@ -30,6 +31,11 @@ actor ModelMonitor {
     /// The candidate being validated on shadow traffic, and its joined predictions.
     private var candidate: CandidateRecord?
     private var shadowJoin = ShadowJoin()
+    /// Model quality (settings.quality): the labelled baseline, the quality-episode tracker.
+    private var qualityBaseline: QualityBaseline?
+    private var qualityTracker: EpisodeTracker?
+    private var openQualityEpisode: EpisodeRecord?
+    private var lastLabelRetry = Date.distantPast
 
     init(name: String, settings: ModelSettings, store: DriftStore, metrics: DriftMetrics, logger: Logger,
          clock: @escaping @Sendable () -> Date, alertPolicy: AlertPolicy? = nil, remediation: RemediationRuntime? = nil) {
@@ -62,7 +68,7 @@ actor ModelMonitor {
                           driftedFeatures: [], driftedShare: w.driftShare)
         }
         tracker = t
-        openEpisode = try store.episodes(model: name, limit: 1).first.flatMap { e in
+        openEpisode = try store.episodes(model: name, kind: "drift", limit: 1).first.flatMap { e in
             e.state == EpisodeState.suspected.rawValue || e.state == EpisodeState.confirmed.rawValue ? e : nil
         }
         if let last = recent.last {
@@ -87,6 +93,7 @@ actor ModelMonitor {
         // A candidate still pending validation keeps being validated (its shadow rows from
         // before the restart are not replayed: the gate counts joined rows from now on).
         candidate = try store.candidates(model: name, limit: 1).first.flatMap { $0.verdict == GateVerdict.pending.rawValue ? $0 : nil }
+        try restoreQuality()
         logger.info("model restored", metadata: [
             "model": .string(name), "baseline_version": .stringConvertible(baseline?.version ?? 0),
             "open_window_rows": .stringConvertible(window.rows), "episode_state": .string(tracker.state.rawValue),
@@ -181,6 +188,7 @@ actor ModelMonitor {
 
     /// Closes a time-based window whose time is up (and that holds min_rows).
     func tick() {
+        retryPendingLabels()
         guard let seconds = settings.window.seconds, let opened = window.openedAt else { return }
         let now = clock()
         guard now.timeIntervalSince1970 - opened >= seconds, window.rows >= settings.minRows else { return }
@@ -264,6 +272,7 @@ actor ModelMonitor {
             "episode_state": .string(tracker.state.rawValue), "seconds": .stringConvertible(seconds),
         ])
         try judgeCandidate(now: now)
+        try closeQuality(closed, seq: seq, now: now)
         if let retention = settings.retentionHours {
             _ = try? store.pruneBatches(model: name, receivedBefore: now.addingTimeInterval(-retention * 3600))
         }
@@ -303,6 +312,206 @@ actor ModelMonitor {
         }
     }
 
+    // MARK: quality
+
+    private func restoreQuality() throws {
+        guard let spec = settings.quality else { return }
+        if let stored = try store.qualityBaseline(model: name) {
+            qualityBaseline = try? JSONDecoder().decode(QualityBaseline.self, from: Data(stored.json.utf8))
+        }
+        var tracker = EpisodeTracker(confirm: spec.confirm, resolve: spec.resolve)
+        for (seq, json) in try store.windowQualities(model: name, limit: 200).reversed() {
+            if let wq = try? JSONDecoder().decode(WindowQuality.self, from: Data(json.utf8)), let degraded = wq.degraded {
+                _ = tracker.observe(windowSeq: seq, at: 0, drifted: degraded, driftedFeatures: [], driftedShare: 0)
+            }
+        }
+        qualityTracker = tracker
+        openQualityEpisode = try store.episodes(model: name, kind: "quality_degraded", limit: 1).first.flatMap { e in
+            e.state == EpisodeState.suspected.rawValue || e.state == EpisodeState.confirmed.rawValue ? e : nil
+        }
+        metrics.qualityDegraded(model: name, tracker.state == .confirmed)
+        if let b = qualityBaseline { publishBaselineQuality(b, spec: spec) }
+    }
+
+    /// The labelled baseline's quality and calibrator (from the baseline upload).
+    func install(qualityBaseline q: QualityBaseline) {
+        qualityBaseline = q
+        if let spec = settings.quality { publishBaselineQuality(q, spec: spec) }
+    }
+
+    private func publishBaselineQuality(_ q: QualityBaseline, spec: QualitySpec) {
+        for metric in spec.task == .binary ? QualitySpec.binaryMetrics : QualitySpec.regressionMetrics {
+            metrics.quality(model: name, metric: metric, source: "baseline", qualityValue(metric, binary: q.binary, regression: q.regression))
+        }
+    }
+
+    enum LabelOutcomeCount: String { case joined, pending, late, duplicate }
+
+    /// Stores labels and joins those whose prediction is already stored. A label for a
+    /// prediction of an already closed window is `late`: still joined, and that window's
+    /// quality is recomputed.
+    func ingestLabels(_ labels: [LabelInput], now: Date) throws -> [String: Int] {
+        let outcomes = try store.storeLabels(model: name, labels, receivedAt: now)
+        var counts: [String: Int] = [:]
+        var fresh: [String] = []
+        for (l, o) in zip(labels, outcomes) {
+            if o == .duplicate { counts["duplicate", default: 0] += 1 } else { fresh.append(l.predictionID) }
+        }
+        let joined = try join(fresh, now: now)
+        counts["joined"] = joined.onTime
+        counts["late"] = joined.late
+        counts["pending"] = fresh.count - joined.onTime - joined.late
+        for (outcome, n) in counts where n > 0 { metrics.labels(model: name, outcome: outcome, n) }
+        return counts
+    }
+
+    /// Joins labels to their stored predictions: copies score, endpoint and segment, then
+    /// recomputes the quality of every closed window that got labels.
+    /// `closing`: the first batch of the window being closed (its labels are on time).
+    private func join(_ ids: [String], now: Date, closing: Int64? = nil) throws -> (onTime: Int, late: Int) {
+        guard !ids.isEmpty else { return (0, 0) }
+        var byBatch: [Int64: [(id: String, row: Int)]] = [:]
+        for id in ids {
+            if let at = try store.lookupPrediction(model: name, id: id) { byBatch[at.batchID, default: []].append((id, at.row)) }
+        }
+        guard !byBatch.isEmpty else { return (0, 0) }
+        var joins: [LabelJoin] = []
+        for (batchID, rows) in byBatch {
+            guard let record = try store.batch(id: batchID), let batch = try? decodeStoredBatch(Array(record.payload)) else { continue }
+            for (id, row) in rows where row < batch.count {
+                var score: Double?
+                if case .number(let v)? = batch.predictions?.cell(at: row), v.isFinite { score = v }
+                var segment: String?
+                if let s = settings.quality?.segment, let column = batch.features[s] {
+                    switch column.cell(at: row) {
+                    case .text(let t): segment = t
+                    case .number(let v): segment = categoryLabel(v)
+                    case .missing: segment = nil
+                    }
+                }
+                let endpoint = row < batch.endpoints.count ? batch.endpoints[row] : .production
+                joins.append(LabelJoin(predictionID: id, batchID: batchID, row: row, endpoint: endpoint.rawValue, score: score, segment: segment))
+            }
+        }
+        try store.markLabelsJoined(model: name, joins)
+        let lastClosed = try closing.map { $0 - 1 } ?? (store.lastWindow(model: name)?.lastBatchID ?? 0)
+        let late = joins.filter { $0.batchID <= lastClosed }
+        if !late.isEmpty {
+            let touched = Set(late.map(\.batchID))
+            let windows = try store.windows(model: name, limit: 200).filter { w in touched.contains { $0 >= w.firstBatchID && $0 <= w.lastBatchID } }
+            for w in windows.sorted(by: { $0.seq < $1.seq }) { try updateQuality(seq: Int(w.seq), batches: w.firstBatchID...w.lastBatchID, estimated: nil, now: now) }
+        }
+        return (joins.count - late.count, late.count)
+    }
+
+    /// Every 10 s: pending labels whose prediction may have arrived since; labels older than
+    /// the horizon are given up as unmatched (counted).
+    private func retryPendingLabels() {
+        guard let spec = settings.quality else { return }
+        let now = clock()
+        guard now.timeIntervalSince(lastLabelRetry) >= 10 else { return }
+        lastLabelRetry = now
+        do {
+            let pending = try store.pendingLabels(model: name, limit: 5000)
+            if !pending.isEmpty {
+                let joined = try join(pending.map(\.predictionID), now: now)
+                if joined.onTime > 0 { metrics.labels(model: name, outcome: "joined", joined.onTime) }
+                if joined.late > 0 { metrics.labels(model: name, outcome: "late", joined.late) }
+            }
+            let given = try store.markLabelsUnmatched(model: name, receivedBefore: now.addingTimeInterval(-spec.labelHorizonHours * 3600))
+            if given > 0 { metrics.labels(model: name, outcome: "unmatched", given) }
+        } catch {
+            logger.warning("label join retry failed", metadata: ["model": .string(name), "error": .string("\(error)")])
+        }
+    }
+
+    /// At window close: the CBPE estimate from the window's scores, and realized quality of
+    /// the labels already joined.
+    private func closeQuality(_ closed: WindowAccumulator, seq: Int, now: Date) throws {
+        guard let spec = settings.quality, let first = closed.firstBatchID, let last = closed.lastBatchID else { return }
+        // Labels that came before their predictions join now, before the window is judged.
+        let pending = try store.pendingLabels(model: name, limit: 20_000)
+        if !pending.isEmpty {
+            let joined = try join(pending.map(\.predictionID), now: now, closing: first)
+            if joined.onTime > 0 { metrics.labels(model: name, outcome: "joined", joined.onTime) }
+            if joined.late > 0 { metrics.labels(model: name, outcome: "late", joined.late) }
+        }
+        var estimate: EstimatedBinaryQuality?
+        if spec.task == .binary, let calibrator = qualityBaseline?.calibrator,
+           case .numeric(let scores, _)? = closed.windowData(source: "window").prediction
+        {
+            let finite = scores.filter(\.isFinite)
+            if !finite.isEmpty { estimate = estimateBinaryQuality(scores: finite, calibrator: calibrator, threshold: spec.threshold) }
+        }
+        try updateQuality(seq: seq, batches: first...last, estimated: estimate, now: now)
+    }
+
+    /// Recomputes and stores a window's quality; a window that just got enough labels feeds
+    /// the quality-episode tracker.
+    private func updateQuality(seq: Int, batches: ClosedRange<Int64>, estimated: EstimatedBinaryQuality?, now: Date) throws {
+        guard let spec = settings.quality else { return }
+        let previous = try store.windowQualities(model: name, limit: 500).first { $0.seq == seq }
+            .flatMap { try? JSONDecoder().decode(WindowQuality.self, from: Data($0.json.utf8)) }
+        let labelled = try store.labelledPredictions(model: name, batches: batches)
+        let wq = WindowQuality.realize(seq: seq, spec: spec, labelled: labelled, baseline: qualityBaseline,
+                                       estimated: estimated ?? previous?.estimated)
+        try store.saveWindowQuality(model: name, seq: seq, json: String(decoding: try reportEncoder.encode(wq), as: UTF8.self), now: now)
+        let metricNames = spec.task == .binary ? QualitySpec.binaryMetrics + ["positive_rate", "predicted_positive_rate"] : QualitySpec.regressionMetrics
+        if wq.labelledRows >= spec.minLabelledRows {
+            for m in metricNames { metrics.quality(model: name, metric: m, source: "realized", qualityValue(m, binary: wq.realizedBinary, regression: wq.realizedRegression)) }
+            for s in wq.segments { metrics.qualitySegment(model: name, metric: spec.metric, segment: s.segment, s.value) }
+            metrics.qualityLabelledRows(model: name, wq.labelledRows)
+        }
+        if let e = wq.estimated {
+            for m in ["roc_auc", "precision", "recall", "f1", "accuracy"] { metrics.quality(model: name, metric: m, source: "estimated", estimatedQualityValue(m, e)) }
+        }
+        if previous?.degraded == nil, let degraded = wq.degraded {
+            try observeQuality(seq: seq, degraded: degraded, wq: wq, now: now)
+        }
+    }
+
+    /// The quality-degraded episode: ok → suspected → confirmed (k of the last n decided
+    /// windows degraded) → resolved, stored like drift episodes with kind `quality_degraded`.
+    private func observeQuality(seq: Int, degraded: Bool, wq: WindowQuality, now: Date) throws {
+        guard let spec = settings.quality else { return }
+        var tracker = qualityTracker ?? EpisodeTracker(confirm: spec.confirm, resolve: spec.resolve)
+        let transitions = tracker.observe(windowSeq: seq, at: now.timeIntervalSince1970, drifted: degraded,
+                                          driftedFeatures: degraded ? [spec.metric] : [], driftedShare: 0)
+        qualityTracker = tracker
+        for t in transitions {
+            let at = Date(timeIntervalSince1970: t.at)
+            var evidence: [String: String] = ["metric": spec.metric, "window_seq": String(seq)]
+            if let r = wq.realized { evidence["realized"] = formatFigure(r) }
+            if let b = wq.baseline { evidence["baseline"] = formatFigure(b) }
+            let evidenceJSON = String(decoding: try reportEncoder.encode(evidence), as: UTF8.self)
+            var episode: EpisodeRecord
+            if t.from == .ok || t.from == .resolved {
+                episode = EpisodeRecord(id: 0, model: name, state: t.to.rawValue, openedAt: at, confirmedAt: nil, resolvedAt: nil,
+                                        lastWindowSeq: Int64(seq), evidenceJSON: evidenceJSON, kind: "quality_degraded")
+            } else if var open = openQualityEpisode {
+                open.state = t.to == .ok ? "cleared" : t.to.rawValue
+                open.lastWindowSeq = Int64(seq)
+                if t.to == .confirmed { open.confirmedAt = at; open.evidenceJSON = evidenceJSON }
+                if t.to == .resolved || t.to == .ok { open.resolvedAt = at }
+                episode = open
+            } else {
+                continue
+            }
+            episode = try store.upsertEpisode(episode)
+            openQualityEpisode = (t.to == .suspected || t.to == .confirmed) ? episode : nil
+            try store.insertTransition(TransitionRecord(episodeID: episode.id, model: name, from: t.from.rawValue, to: t.to.rawValue,
+                                                        at: at, windowSeq: Int64(seq), evidenceJSON: evidenceJSON))
+            logger.notice("quality episode transition", metadata: [
+                "model": .string(name), "episode": .stringConvertible(episode.id), "from": .string(t.from.rawValue),
+                "to": .string(t.to.rawValue), "window_seq": .stringConvertible(seq),
+            ])
+        }
+        metrics.qualityDegraded(model: name, tracker.state == .confirmed)
+    }
+
+    var qualityState: EpisodeState? { qualityTracker?.state }
+    var qualityBaselineReport: QualityBaseline? { qualityBaseline }
+
     // MARK: remediation
 
     /// On confirmation: the retraining run (once per episode, within cooldown and
@@ -335,7 +544,7 @@ actor ModelMonitor {
     /// Registers a candidate posted by its training job and requests its shadow scorer.
     func addCandidate(version: String, modelURI: String, metricsJSON: String) throws -> CandidateRecord {
         let now = clock()
-        let latest = try store.episodes(model: name, limit: 1).first?.id
+        let latest = try store.episodes(model: name, kind: "drift", limit: 1).first?.id
         let episodeID = openEpisode?.id ?? latest
         let record = CandidateRecord(
             model: name, version: version, modelURI: modelURI, metricsJSON: metricsJSON, episodeID: episodeID,
@@ -357,7 +566,8 @@ actor ModelMonitor {
     /// verdict is stored, exported, alerted; a pass may promote, a fail removes the shadow.
     private func judgeCandidate(now: Date) throws {
         guard var c = candidate, let remediation else { return }
-        let decision = GateDecision(policy: remediation.config.gate, comparison: shadowJoin.comparison(threshold: remediation.config.gate.decisionThreshold))
+        let decision = GateDecision(policy: remediation.config.gate, comparison: shadowJoin.comparison(threshold: remediation.config.gate.decisionThreshold),
+                                    quality: try candidateQuality())
         let json = String(decoding: try reportEncoder.encode(decision), as: UTF8.self)
         try store.updateCandidate(model: name, version: c.version, verdict: decision.verdict.rawValue, decisionJSON: json, now: now)
         c.verdict = decision.verdict.rawValue
@@ -395,6 +605,29 @@ actor ModelMonitor {
     }
 
     var candidateVersion: String? { candidate?.version }
+
+    /// Both models' primary quality metric on the joined shadow/production rows that have
+    /// labels (nil until `min_labelled_rows` of them).
+    private func candidateQuality() throws -> QualityComparison? {
+        guard let spec = settings.quality, !shadowJoin.pairIDs.isEmpty else { return nil }
+        let labels = try store.labelValues(model: name, ids: shadowJoin.pairIDs)
+        var production: [Double] = [], shadow: [Double] = [], y: [Double] = []
+        for (k, id) in shadowJoin.pairIDs.enumerated() {
+            guard let label = labels[id] else { continue }
+            production.append(shadowJoin.pairs[k].production)
+            shadow.append(shadowJoin.pairs[k].shadow)
+            y.append(label)
+        }
+        guard y.count >= spec.minLabelledRows else { return nil }
+        func value(_ scores: [Double]) -> Double? {
+            switch spec.task {
+            case .binary: return qualityValue(spec.metric, binary: binaryQuality(scores: scores, labels: y.map { $0 >= 0.5 }, threshold: spec.threshold), regression: nil)
+            case .regression: return qualityValue(spec.metric, binary: nil, regression: regressionQuality(predictions: scores, targets: y))
+            }
+        }
+        guard let p = value(production), let c = value(shadow) else { return nil }
+        return QualityComparison(metric: spec.metric, higherIsBetter: spec.higherIsBetter, production: p, candidate: c, rows: y.count)
+    }
 
     // MARK: alerts
 

@@ -32,6 +32,8 @@ extension DriftService {
         router.get("/v1/models/:model/windows") { request, context in try await self.listWindows(request, context) }
         router.get("/v1/models/:model/episodes") { request, context in try await self.listEpisodes(request, context) }
         router.post("/v1/models/:model/candidates") { request, context in try await self.postCandidate(request, context) }
+        router.post("/v1/models/:model/labels") { request, context in try await self.postLabels(request, context) }
+        router.get("/v1/models/:model/quality") { request, context in try await self.getQuality(request, context) }
         router.get("/v1/models/:model/candidates") { _, context in try await self.listCandidates(try context.parameters.require("model")) }
         router.post("/v1/kserve") { request, context in try await self.postKServe(request, context) }
     }
@@ -142,6 +144,23 @@ extension DriftService {
                                               profile: Data(blob), metadataJSON: metadata, now: clock())
         let m = try await monitor(name)
         await m.install(baseline: profile, version: record.version)
+        var labelledRows: Int?
+        if let spec = schema.quality {
+            // The labelled baseline: its quality (the reference for degradation) and the
+            // calibrator of the estimate.
+            guard case .numeric(let labelColumn)? = table.column(named: spec.label) else {
+                throw Problem.unprocessable("quality: the baseline needs a numeric label column \"\(spec.label)\" (0/1 for binary)")
+            }
+            guard let p = schema.prediction?.name, case .numeric(let scoreColumn)? = table.column(named: p) else {
+                throw Problem.unprocessable("quality: the baseline's prediction column must be numeric (the score)")
+            }
+            if let q = QualityBaseline.make(spec: spec, version: record.version, scores: scoreColumn.values, labels: labelColumn.values) {
+                try store.saveQualityBaseline(model: name, baselineVersion: record.version,
+                                              json: String(decoding: try reportEncoder.encode(q), as: UTF8.self))
+                await m.install(qualityBaseline: q)
+                labelledRows = q.rows
+            }
+        }
         struct FeatureSummary: Encodable {
             var name: String
             var kind: FeatureKind
@@ -155,11 +174,12 @@ extension DriftService {
             var created_model: Bool
             var features: [FeatureSummary]
             var prediction: String?
+            var labelled_rows: Int?
         }
         let answer = BaselineAnswer(
             model: name, version: record.version, rows: table.rows, created_model: existing == nil,
             features: profile.features.map { FeatureSummary(name: $0.name, kind: $0.kind, values: $0.quality.usable, missing: $0.quality.missing) },
-            prediction: schema.prediction?.name)
+            prediction: schema.prediction?.name, labelled_rows: labelledRows)
         return try jsonResponse(answer, status: .created)
     }
 
@@ -335,6 +355,7 @@ extension DriftService {
         let limit = try limitParameter(request, default: 20)
         struct EpisodeAnswer: Encodable {
             var id: Int64
+            var kind: String
             var state: String
             var opened_at: Double
             var confirmed_at: Double?
@@ -371,7 +392,7 @@ extension DriftService {
             let ts = try store.transitions(episodeID: e.id).map {
                 TransitionAnswer(from: $0.from, to: $0.to, at: $0.at.timeIntervalSince1970, window_seq: $0.windowSeq)
             }
-            out.append(EpisodeAnswer(id: e.id, state: e.state, opened_at: e.openedAt.timeIntervalSince1970,
+            out.append(EpisodeAnswer(id: e.id, kind: e.kind, state: e.state, opened_at: e.openedAt.timeIntervalSince1970,
                                      confirmed_at: e.confirmedAt?.timeIntervalSince1970, resolved_at: e.resolvedAt?.timeIntervalSince1970,
                                      last_window_seq: e.lastWindowSeq, transitions: ts,
                                      actions: try store.actions(episodeID: e.id).map { a in
@@ -506,5 +527,68 @@ extension DriftService {
             episode_id: c.episodeID, shadow: c.shadowName, shadow_state: shadowState, verdict: c.verdict,
             decision: c.decisionJSON.flatMap { try? JSONDecoder().decode(GateDecision.self, from: Data($0.utf8)) },
             created_at: c.createdAt.timeIntervalSince1970)
+    }
+}
+
+// MARK: labels and quality
+
+extension DriftService {
+    /// `POST /v1/models/{model}/labels`: delayed labels by prediction id (rows, columnar or
+    /// NDJSON). Joined now when the prediction is stored, else kept pending and retried until
+    /// `label_horizon_hours`. Re-sending a label counts once (`duplicate`).
+    func postLabels(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("model")
+        let m = try await monitor(name)
+        guard await m.settings.quality != nil else {
+            throw Problem.conflict("model \"\(name)\" has no quality settings: add \"quality\" (task, threshold, label…) with PUT /v1/models/\(name)")
+        }
+        let body = try await readBody(request, decodeGzip: true)
+        let type = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "application/json"
+        guard type == "application/json" || type == "application/x-ndjson" else {
+            throw Problem(.unsupportedMediaType, "labels must be application/json or application/x-ndjson, got \(type)")
+        }
+        let (labels, rejected) = try decodeLabels(body, ndjson: type == "application/x-ndjson")
+        if !rejected.isEmpty { metrics.labels(model: name, outcome: "rejected", rejected.count) }
+        let counts = try await m.ingestLabels(labels, now: clock())
+        struct Answer: Encodable {
+            var accepted: Int
+            var joined: Int
+            var late: Int
+            var pending: Int
+            var duplicate: Int
+            var rejected: Int
+            var rejections: [RejectedRow]
+        }
+        return try jsonResponse(Answer(accepted: labels.count, joined: counts["joined"] ?? 0, late: counts["late"] ?? 0,
+                                       pending: counts["pending"] ?? 0, duplicate: counts["duplicate"] ?? 0,
+                                       rejected: rejected.count, rejections: Array(rejected.prefix(100))), status: .accepted)
+    }
+
+    /// `GET /v1/models/{model}/quality?limit=N`: baseline quality, per-window quality (realized,
+    /// estimated, segments, verdict), label counts, quality-episode state.
+    func getQuality(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("model")
+        let m = try await monitor(name)
+        guard let spec = await m.settings.quality else {
+            throw Problem.conflict("model \"\(name)\" has no quality settings")
+        }
+        let limit = try limitParameter(request, default: 20)
+        struct Answer: Encodable {
+            var task: String
+            var metric: String
+            var tolerance: Double
+            var baseline: QualityBaseline?
+            var labels: [String: Int]
+            var episode_state: String
+            var windows: [WindowQuality]
+        }
+        let windows = try store.windowQualities(model: name, limit: limit).compactMap {
+            try? JSONDecoder().decode(WindowQuality.self, from: Data($0.json.utf8))
+        }
+        var baseline = await m.qualityBaselineReport
+        baseline?.calibrator = nil  // internal; large
+        return try jsonResponse(Answer(task: spec.task.rawValue, metric: spec.metric, tolerance: spec.tolerance, baseline: baseline,
+                                       labels: try store.labelCounts(model: name),
+                                       episode_state: (await m.qualityState ?? .ok).rawValue, windows: windows))
     }
 }

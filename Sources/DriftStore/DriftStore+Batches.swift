@@ -97,6 +97,16 @@ extension DriftStore {
         }
     }
 
+    /// One batch with its payload (nil when pruned or never stored).
+    public func batch(id: Int64) throws -> BatchRecord? {
+        try writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, model, received_at, rows, first_event_time, last_event_time, payload FROM batches WHERE id = ?",
+                arguments: [id]
+            ).map(BatchRecord.init(row:))
+        }
+    }
+
     /// When the model's newest retained batch was received (nil: none).
     public func lastBatchReceivedAt(model: String) throws -> Date? {
         try writer.read { db in

@@ -65,10 +65,10 @@ extension DriftStore {
                     try db.execute(
                         sql: """
                             INSERT INTO episodes (model, state, opened_at, confirmed_at, resolved_at,
-                                                  last_window_seq, evidence_json)
-                            VALUES (?, ?, ?, ?, ?, ?, ?)
+                                                  last_window_seq, evidence_json, kind)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                             """,
-                        arguments: arguments)
+                        arguments: arguments + [e.kind])
                     stored.id = db.lastInsertedRowID
                     return stored
                 }
@@ -96,13 +96,13 @@ extension DriftStore {
         }
     }
 
-    /// The model's newest `limit` episodes, newest (highest id) first.
-    public func episodes(model: String, limit: Int) throws -> [EpisodeRecord] {
+    /// The model's newest `limit` episodes (of one kind, or all), newest (highest id) first.
+    public func episodes(model: String, kind: String? = nil, limit: Int) throws -> [EpisodeRecord] {
         guard limit > 0 else { return [] }
         return try writer.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM episodes WHERE model = ? ORDER BY id DESC LIMIT ?",
-                arguments: [model, limit]
+                db, sql: "SELECT * FROM episodes WHERE model = ? AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT ?",
+                arguments: [model, kind, kind, limit]
             ).map(EpisodeRecord.init(row:))
         }
     }
@@ -175,7 +175,8 @@ extension EpisodeRecord {
             confirmedAt: try row.optionalDate("confirmed_at"),
             resolvedAt: try row.optionalDate("resolved_at"),
             lastWindowSeq: try row.decode(forColumn: "last_window_seq"),
-            evidenceJSON: try row.decode(forColumn: "evidence_json"))
+            evidenceJSON: try row.decode(forColumn: "evidence_json"),
+            kind: try row.decode(forColumn: "kind"))
     }
 }
 

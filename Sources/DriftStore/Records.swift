@@ -147,11 +147,14 @@ public struct EpisodeRecord: Sendable, Equatable {
     public var resolvedAt: Date?
     public var lastWindowSeq: Int64
     public var evidenceJSON: String
+    /// `drift` or `quality_degraded`.
+    public var kind: String
 
     public init(
         id: Int64, model: String, state: String, openedAt: Date, confirmedAt: Date?,
-        resolvedAt: Date?, lastWindowSeq: Int64, evidenceJSON: String
+        resolvedAt: Date?, lastWindowSeq: Int64, evidenceJSON: String, kind: String = "drift"
     ) {
+        self.kind = kind
         self.id = id
         self.model = model
         self.state = state

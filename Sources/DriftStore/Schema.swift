@@ -216,6 +216,44 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v6-labels-quality") { db in
+            // Delayed labels, joined to their prediction (batch, row) when it is found; the
+            // prediction's score and segment are copied at the join so that a window's quality
+            // is one indexed range read. Quality baselines (with the calibrator) and per-window
+            // quality reports; episodes get a kind (drift, quality_degraded).
+            try db.execute(sql: """
+                CREATE TABLE labels (
+                    model         TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    prediction_id TEXT NOT NULL,
+                    label         REAL NOT NULL,
+                    label_ts      REAL,
+                    received_at   REAL NOT NULL,
+                    state         TEXT NOT NULL CHECK (state IN ('pending', 'joined', 'unmatched')),
+                    batch_id      INTEGER,
+                    row           INTEGER,
+                    endpoint      TEXT,
+                    score         REAL,
+                    segment       TEXT,
+                    PRIMARY KEY (model, prediction_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX labels_pending ON labels(model, received_at) WHERE state = 'pending';
+                CREATE INDEX labels_by_batch ON labels(model, batch_id) WHERE state = 'joined';
+                CREATE TABLE quality_baselines (
+                    model            TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    baseline_version INTEGER NOT NULL,
+                    report_json      TEXT NOT NULL,
+                    PRIMARY KEY (model, baseline_version)
+                );
+                CREATE TABLE window_quality (
+                    model       TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    seq         INTEGER NOT NULL,
+                    report_json TEXT NOT NULL,
+                    updated_at  REAL NOT NULL,
+                    PRIMARY KEY (model, seq)
+                );
+                ALTER TABLE episodes ADD COLUMN kind TEXT NOT NULL DEFAULT 'drift';
+                """)
+        }
         return migrator
     }
 }

@@ -80,4 +80,19 @@ final class ShadowComparisonTests: XCTestCase {
         p.minJoinedRows = 0
         XCTAssertThrowsError(try p.validate())
     }
+
+    func testGateFailsACandidateWhoseLabelledQualityIsWorse() {
+        var policy = GatePolicy()
+        policy.minJoinedRows = 3
+        policy.maxQualityDrop = 0.01
+        let pairs = [(0.1, 0.1), (0.9, 0.9), (0.2, 0.2), (0.8, 0.8)]
+        let c = ShadowComparison(pairs: pairs.map { (production: $0.0, shadow: $0.1) }, threshold: 0.5, shadowRows: 4, unjoinable: 0)
+        let worse = GateDecision(policy: policy, comparison: c,
+                                 quality: QualityComparison(metric: "roc_auc", higherIsBetter: true, production: 0.90, candidate: 0.85, rows: 500))
+        XCTAssertEqual(worse.verdict, .fail)
+        XCTAssertEqual(worse.reasons, ["roc_auc 0.85 vs production 0.9 on 500 labelled rows: worse by more than 0.01"])
+        let lowerError = GateDecision(policy: policy, comparison: c,
+                                      quality: QualityComparison(metric: "rmse", higherIsBetter: false, production: 2.0, candidate: 1.5, rows: 500))
+        XCTAssertEqual(lowerError.verdict, .pass, "\(lowerError.reasons)")
+    }
 }

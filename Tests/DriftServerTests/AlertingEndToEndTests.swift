@@ -174,6 +174,30 @@ final class AlertingEndToEndTests: XCTestCase {
             return driftAlerts.isSubset(of: resolved)
         }
 
+        // A model with quality monitoring: a labelled baseline, one window, its labels.
+        r = try await s.call("PUT", "/v1/models/scored", json: LabelQualityTests.settings)
+        XCTAssertEqual(r.status, 201, r.text)
+        var labelled = SeededGenerator(seed: 3)
+        var base = FraudDemoData(seed: 2, idPrefix: "qb")
+        var csv = FraudDemoData.csvHeader + ",label\n"
+        for _ in 0..<3000 {
+            let row = base.next(drift: false)
+            csv += FraudDemoData.csvLine(row) + ",\(LabelQualityTests.honestLabel(row.score, &labelled))\n"
+        }
+        r = try await s.call("PUT", "/v1/models/scored/baseline", body: Data(csv.utf8), contentType: "text/csv")
+        XCTAssertEqual(r.status, 201, r.text)
+        var scored = FraudDemoData(seed: 4, idPrefix: "q")
+        let rows = (0..<1000).map { _ in scored.next(drift: false) }
+        for chunk in stride(from: 0, to: 1000, by: 500) {
+            let body = "{\"observations\":[" + rows[chunk..<(chunk + 500)].map { FraudDemoData.jsonRow($0, ts: 1_764_000_000) }.joined(separator: ",") + "]}"
+            let posted = try await s.call("POST", "/v1/models/scored/observations", json: body)
+            XCTAssertEqual(posted.status, 202, posted.text)
+        }
+        _ = try await s.drift("scored", atLeast: 1)
+        let labelBody = "{\"labels\":[" + rows.map { "{\"id\":\"\($0.id)\",\"label\":\(LabelQualityTests.honestLabel($0.score, &labelled))}" }.joined(separator: ",") + "]}"
+        r = try await s.call("POST", "/v1/models/scored/labels", json: labelBody)
+        XCTAssertEqual(r.json["late"] as? Int, 1000, r.text)
+
         // The dashboards and rules name only metrics this service exports (its /metrics now,
         // after ingest, windows, an episode and alert pushes).
         let exposition = try await s.call("GET", "/metrics", contentType: nil).text

@@ -1,0 +1,183 @@
+import Foundation
+import GRDB
+
+/// A delayed label as received.
+public struct LabelInput: Sendable, Equatable {
+    public var predictionID: String
+    public var label: Double
+    public var labelTime: Double?
+    public init(predictionID: String, label: Double, labelTime: Double?) {
+        self.predictionID = predictionID
+        self.label = label
+        self.labelTime = labelTime
+    }
+}
+
+/// Where a label's prediction was found, and what it said.
+public struct LabelJoin: Sendable, Equatable {
+    public var predictionID: String
+    public var batchID: Int64
+    public var row: Int
+    public var endpoint: String
+    public var score: Double?
+    public var segment: String?
+    public init(predictionID: String, batchID: Int64, row: Int, endpoint: String, score: Double?, segment: String?) {
+        self.predictionID = predictionID
+        self.batchID = batchID
+        self.row = row
+        self.endpoint = endpoint
+        self.score = score
+        self.segment = segment
+    }
+}
+
+/// A joined label with its prediction, for quality.
+public struct LabelledPrediction: Sendable, Equatable {
+    public var predictionID: String
+    public var batchID: Int64
+    public var score: Double
+    public var label: Double
+    public var segment: String?
+}
+
+extension DriftStore {
+    public enum LabelOutcome: String, Sendable {
+        /// New (or changed) label, stored pending its join.
+        case stored
+        /// The same label for the same id was already there.
+        case duplicate
+    }
+
+    /// Stores labels by prediction id (a changed label replaces the old one and is joined
+    /// again). Returns each input's outcome, in order.
+    public func storeLabels(model: String, _ labels: [LabelInput], receivedAt: Date) throws -> [LabelOutcome] {
+        try requiringModel(model) {
+            try writer.write { db in
+                let find = try db.cachedStatement(sql: "SELECT label FROM labels WHERE model = ? AND prediction_id = ?")
+                let upsert = try db.cachedStatement(sql: """
+                    INSERT INTO labels (model, prediction_id, label, label_ts, received_at, state)
+                    VALUES (?, ?, ?, ?, ?, 'pending')
+                    ON CONFLICT (model, prediction_id) DO UPDATE SET
+                        label = excluded.label, label_ts = excluded.label_ts, received_at = excluded.received_at,
+                        state = 'pending', batch_id = NULL, row = NULL, endpoint = NULL, score = NULL, segment = NULL
+                    """)
+                return try labels.map { l in
+                    if let existing = try Double.fetchOne(find, arguments: [model, l.predictionID]), existing == l.label {
+                        return .duplicate
+                    }
+                    try upsert.execute(arguments: [model, l.predictionID, l.label, l.labelTime, receivedAt.unixSeconds])
+                    return .stored
+                }
+            }
+        }
+    }
+
+    /// Pending labels of the model (oldest first).
+    public func pendingLabels(model: String, limit: Int) throws -> [(predictionID: String, receivedAt: Date)] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT prediction_id, received_at FROM labels WHERE model = ? AND state = 'pending' ORDER BY received_at LIMIT ?",
+                arguments: [model, limit]
+            ).map { (try $0.decode(atIndex: 0), Date(timeIntervalSince1970: try $0.decode(atIndex: 1))) }
+        }
+    }
+
+    public func markLabelsJoined(model: String, _ joins: [LabelJoin]) throws {
+        try writer.write { db in
+            let update = try db.cachedStatement(sql: """
+                UPDATE labels SET state = 'joined', batch_id = ?, row = ?, endpoint = ?, score = ?, segment = ?
+                WHERE model = ? AND prediction_id = ?
+                """)
+            for j in joins {
+                try update.execute(arguments: [j.batchID, j.row, j.endpoint, j.score, j.segment, model, j.predictionID])
+            }
+        }
+    }
+
+    /// Gives up on pending labels received before `before`; returns how many.
+    public func markLabelsUnmatched(model: String, receivedBefore before: Date) throws -> Int {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE labels SET state = 'unmatched' WHERE model = ? AND state = 'pending' AND received_at < ?",
+                arguments: [model, before.unixSeconds])
+            return db.changesCount
+        }
+    }
+
+    /// Joined production labels whose prediction is in batches `first...last`.
+    public func labelledPredictions(model: String, batches: ClosedRange<Int64>) throws -> [LabelledPrediction] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT prediction_id, batch_id, score, label, segment FROM labels INDEXED BY labels_by_batch
+                    WHERE model = ? AND state = 'joined' AND batch_id BETWEEN ? AND ? AND endpoint = 'production' AND score IS NOT NULL
+                    """,
+                arguments: [model, batches.lowerBound, batches.upperBound]
+            ).map {
+                LabelledPrediction(predictionID: try $0.decode(atIndex: 0), batchID: try $0.decode(atIndex: 1),
+                                   score: try $0.decode(atIndex: 2), label: try $0.decode(atIndex: 3), segment: try $0.decode(atIndex: 4))
+            }
+        }
+    }
+
+    /// The labels known for these prediction ids (any state), by id.
+    public func labelValues(model: String, ids: [String]) throws -> [String: Double] {
+        try writer.read { db in
+            var out: [String: Double] = [:]
+            let find = try db.cachedStatement(sql: "SELECT label FROM labels WHERE model = ? AND prediction_id = ?")
+            for id in ids {
+                if let v = try Double.fetchOne(find, arguments: [model, id]) { out[id] = v }
+            }
+            return out
+        }
+    }
+
+    /// Label counts by state.
+    public func labelCounts(model: String) throws -> [String: Int] {
+        try writer.read { db in
+            var out: [String: Int] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) FROM labels WHERE model = ? GROUP BY state", arguments: [model]) {
+                out[r[0]] = r[1]
+            }
+            return out
+        }
+    }
+
+    // MARK: quality reports
+
+    public func saveQualityBaseline(model: String, baselineVersion: Int, json: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO quality_baselines (model, baseline_version, report_json) VALUES (?, ?, ?)",
+                arguments: [model, baselineVersion, json])
+        }
+    }
+
+    public func qualityBaseline(model: String) throws -> (version: Int, json: String)? {
+        try writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT baseline_version, report_json FROM quality_baselines WHERE model = ? ORDER BY baseline_version DESC LIMIT 1",
+                arguments: [model]
+            ).map { (try $0.decode(atIndex: 0), try $0.decode(atIndex: 1)) }
+        }
+    }
+
+    public func saveWindowQuality(model: String, seq: Int, json: String, now: Date) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO window_quality (model, seq, report_json, updated_at) VALUES (?, ?, ?, ?)",
+                arguments: [model, seq, json, now.unixSeconds])
+        }
+    }
+
+    /// The model's newest `limit` window-quality reports, newest first.
+    public func windowQualities(model: String, limit: Int) throws -> [(seq: Int, json: String)] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT seq, report_json FROM window_quality WHERE model = ? ORDER BY seq DESC LIMIT ?",
+                arguments: [model, limit]
+            ).map { (try $0.decode(atIndex: 0), try $0.decode(atIndex: 1)) }
+        }
+    }
+}
