@@ -10,6 +10,7 @@ packages=(
   libcurl4-openssl-dev                          # FoundationNetworking (URLSession) in tests
   prometheus                                    # promtool (check metrics, rules) and the alerting end-to-end test
   prometheus-alertmanager                       # the alerting end-to-end test
+  chromium                                      # the report page's headless screenshot test
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -133,7 +133,7 @@ private func compareFeature(_ base: FeatureBaseline, _ window: FeatureWindow?, c
             result.quality.unseenCount = c.unseenCount
             result.bins = BinnedShares(kind: "categories", boundaries: [],
                                        reference: shares(c.referenceCounts, total: reference.total),
-                                       current: shares(c.currentCounts, total: max(result.nCurrent, 1)))
+                                       current: shares(c.currentCounts, total: max(result.nCurrent, 1)), labels: c.categories)
         }
     case (.numeric, .categorical?), (.categorical, .numeric?):
         result.reasons = ["kind mismatch: baseline is \(base.kind.rawValue), current data is not"]

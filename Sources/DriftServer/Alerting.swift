@@ -84,7 +84,7 @@ struct AlertPolicy: Sendable {
         if let seq = report?.seq { annotations["window_seq"] = String(seq) }
         return EpisodeAlert(
             episodeID: episode.id, labels: labels, annotations: annotations,
-            generatorURL: "\(publicURL)/v1/models/\(model)/episodes", startsAt: confirmedAt.timeIntervalSince1970,
+            generatorURL: "\(publicURL)/models/\(model)/episodes/\(episode.id)", startsAt: confirmedAt.timeIntervalSince1970,
             resolvedAt: nil)
     }
 

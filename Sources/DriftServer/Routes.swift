@@ -33,6 +33,19 @@ extension DriftService {
         router.get("/v1/models/:model/episodes") { request, context in try await self.listEpisodes(request, context) }
         router.post("/v1/models/:model/candidates") { request, context in try await self.postCandidate(request, context) }
         router.post("/v1/models/:model/labels") { request, context in try await self.postLabels(request, context) }
+        router.get("/v1/models/:model/report") { request, context in
+            let name = try context.parameters.require("model")
+            return try jsonResponse(try await self.reportDocument(name, episodeID: try self.episodeParameter(request.uri.queryParameters["episode"].map(String.init))))
+        }
+        // The on-call pages (HTML, no external assets).
+        router.get("/") { _, _ in try await self.indexPage() }
+        router.get("/models/:model") { _, context in
+            htmlResponse(renderModelPage(try await self.reportDocument(try context.parameters.require("model"), episodeID: nil)))
+        }
+        router.get("/models/:model/episodes/:episode") { _, context in
+            let id = try self.episodeParameter(context.parameters.get("episode"))
+            return htmlResponse(renderModelPage(try await self.reportDocument(try context.parameters.require("model"), episodeID: id)))
+        }
         router.get("/v1/models/:model/quality") { request, context in try await self.getQuality(request, context) }
         router.get("/v1/models/:model/candidates") { _, context in try await self.listCandidates(try context.parameters.require("model")) }
         router.post("/v1/kserve") { request, context in try await self.postKServe(request, context) }
@@ -590,5 +603,28 @@ extension DriftService {
         return try jsonResponse(Answer(task: spec.task.rawValue, metric: spec.metric, tolerance: spec.tolerance, baseline: baseline,
                                        labels: try store.labelCounts(model: name),
                                        episode_state: (await m.qualityState ?? .ok).rawValue, windows: windows))
+    }
+}
+
+// MARK: report pages
+
+func htmlResponse(_ html: String) -> Response {
+    Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+}
+
+extension DriftService {
+    func episodeParameter(_ text: String?) throws -> Int64? {
+        guard let text else { return nil }
+        guard let id = Int64(text), id > 0 else { throw Problem.badRequest("episode must be a positive integer, got \"\(text)\"") }
+        return id
+    }
+
+    func indexPage() async throws -> Response {
+        var rows: [(name: String, state: String, worst: [String], lastWindow: Double?, rows: Int)] = []
+        for m in await models.all() {
+            let s = try await m.status()
+            rows.append((s.model, s.episode.state.rawValue, s.lastWindow?.worstFeatures ?? [], s.lastWindow?.endedAt, s.observationsStored))
+        }
+        return htmlResponse(renderIndexPage(rows))
     }
 }

@@ -86,12 +86,15 @@ public struct BinnedShares: Sendable, Equatable, Codable {
     public var boundaries: [Double]
     public var reference: [Double]
     public var current: [Double]
+    /// Category names of the `categories` kind, in bin order.
+    public var labels: [String]?
 
-    public init(kind: String, boundaries: [Double], reference: [Double], current: [Double]) {
+    public init(kind: String, boundaries: [Double], reference: [Double], current: [Double], labels: [String]? = nil) {
         self.kind = kind
         self.boundaries = boundaries
         self.reference = reference
         self.current = current
+        self.labels = labels
     }
 }
 

@@ -75,7 +75,7 @@ final class AlertPushTests: XCTestCase {
         XCTAssertFalse((annotations["drifted_features"] ?? "").isEmpty)
         XCTAssertTrue(annotations["description"]?.contains("PSI") == true, "figures of the drifted features: \(annotations)")
         XCTAssertEqual(annotations["runbook_url"], "https://github.com/driftwatch/driftwatch/blob/main/README.md#driftwatchdriftepisode")
-        XCTAssertEqual(firing["generatorURL"] as? String, "https://driftwatch.example.org/v1/models/fraud/episodes")
+        XCTAssertEqual(firing["generatorURL"] as? String, "https://driftwatch.example.org/models/fraud/episodes/1", "the episode's report page")
         let ends = try XCTUnwrap(ISO8601DateFormatter.fractional.date(from: firing["endsAt"] as? String ?? ""))
         XCTAssertGreaterThan(ends, Date(), "a firing alert ends in the future (re-sent before then)")
         metrics = try await s.call("GET", "/metrics", contentType: nil).text

@@ -163,7 +163,7 @@ final class AlertingEndToEndTests: XCTestCase {
         let episode = try XCTUnwrap(firing.first { $0.labels["alertname"] == "DriftwatchDriftEpisode" })
         XCTAssertEqual(episode.labels["model"], "fraud")
         XCTAssertFalse((episode.annotations["drifted_features"] ?? "").isEmpty)
-        XCTAssertTrue(episode.generatorURL.hasSuffix("/v1/models/fraud/episodes"), episode.generatorURL)
+        XCTAssertTrue(episode.generatorURL.hasSuffix("/models/fraud/episodes/1"), episode.generatorURL)
 
         // Clean again: two clean windows resolve the episode, the gauges drop, every drift
         // alert resolves (rule alerts through Prometheus, the episode through driftwatch).

@@ -39,6 +39,17 @@ final class ChildProcess: @unchecked Sendable {
         return "--- \(name) (pid \(pid)) log tail ---\n" + text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
+    /// Waits up to `seconds` for the program to exit by itself; its exit status, or nil
+    /// (then it is killed).
+    func waitForExit(seconds: Double) -> Int32? {
+        if exited.wait(timeout: .now() + seconds) == .timedOut {
+            stop()
+            return nil
+        }
+        exited.signal()  // keep the semaphore signalled for stop()/deinit
+        return process.terminationStatus
+    }
+
     func stop() {
         guard process.isRunning else { return }
         kill(pid, SIGTERM)
