@@ -150,4 +150,7 @@ public struct DriftReport: Sendable, Codable, Equatable {
     /// Sorted by severity: drifted first, then by PSI, insufficient data last.
     public var features: [FeatureResult]
     public var summary: DriftSummary
+    /// PCA reconstruction error against its baseline band (`driftwatch check`; absent when off
+    /// or with fewer than two columns). Reported on its own: it does not change `summary`.
+    public var multivariate: MultivariateResult?
 }

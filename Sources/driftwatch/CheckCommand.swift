@@ -29,6 +29,8 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Chi² test for categoricals: contingency or goodness-of-fit.") var chi2: ChiSquareKind = .contingency
     @Option(help: "P-value correction across features: bh, by, bonferroni or none.") var correction: PValueCorrection = .bh
     @Option(name: .customLong("min-values"), help: "Fewer usable current values give 'insufficient data'.") var minValues: Int = 30
+    @Option(name: .customLong("variance-share"), help: "Multivariate drift: PCA components kept to explain this share of variance (0 turns it off).")
+    var varianceShare: Double = 0.65
 
     func run() throws {
         var config = DetectorConfig()
@@ -42,6 +44,7 @@ struct CheckCommand: ParsableCommand {
         config.correction = correction
         config.minCurrentValues = minValues
         do { try config.validate() } catch { throw UserFacingError(message: "\(error)") }
+        guard varianceShare >= 0 && varianceShare <= 1 else { throw UserFacingError(message: "--variance-share must be in [0, 1], got \(varianceShare)") }
 
         let categoricalColumns = Set(splitList(categorical))
         let ignored = Set(splitList(ignore))
@@ -61,7 +64,10 @@ struct CheckCommand: ParsableCommand {
             if !missing.isEmpty {
                 throw InputError(source: current, line: 1, message: "missing baseline column(s): \(missing.joined(separator: ", "))")
             }
-            let report = evaluateWindow(baseline: profile, window: WindowData(table: currentTable), config: config)
+            var report = evaluateWindow(baseline: profile, window: WindowData(table: currentTable), config: config)
+            if varianceShare > 0 {
+                report.multivariate = multivariateDrift(baseline: baselineTable, current: currentTable, varianceShare: varianceShare)
+            }
             try emit(report)
             if report.summary.datasetDrifted { throw ExitCode(1) }
         } catch let error as InputError {

@@ -39,6 +39,11 @@ func renderTable(_ report: DriftReport, color: Bool) -> String {
     out += "\n\(s.drifted) of \(s.evaluated) evaluated features drifted (share \(formatFigure(s.driftedShare)), threshold \(formatFigure(s.driftShareThreshold))): \(verdict)"
     if s.insufficient > 0 { out += "\n\(yellow)\(s.insufficient) feature(s) with insufficient data\(reset)" }
     if !s.extraColumns.isEmpty { out += "\n\(dim)not in the baseline, not evaluated: \(s.extraColumns.joined(separator: ", "))\(reset)" }
+    if let m = report.multivariate {
+        let band = "[\(formatFigure(m.lowerThreshold)), \(formatFigure(m.upperThreshold))]"
+        out += "\nmultivariate (PCA, \(m.components) components, \(formatFigure(m.explainedVarianceShare * 100))% of variance): reconstruction error \(formatFigure(m.reconstructionError)), baseline band \(band): "
+        out += m.drifted ? "\(red)DRIFTED\(reset)" : "no drift"
+    }
     out += "\nbaseline \(report.baseline.rows) rows, current \(report.current.rows) rows\n"
     return out
 }
