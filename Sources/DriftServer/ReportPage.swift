@@ -18,37 +18,6 @@ struct ReportDocument: Encodable {
         var drifted: Bool
         var drift_share: Double
     }
-    struct Transition: Encodable {
-        var from: String
-        var to: String
-        var at: Double
-        var window_seq: Int64
-    }
-    struct Action: Encodable {
-        var kind: String
-        var key: String
-        var state: String
-        var attempts: Int
-        var last_error: String?
-    }
-    struct Remediation: Encodable {
-        var kind: String
-        var name: String
-        var state: String
-        var detail: String?
-    }
-    struct Episode: Encodable {
-        var id: Int64
-        var kind: String
-        var state: String
-        var opened_at: Double
-        var confirmed_at: Double?
-        var resolved_at: Double?
-        var drifted_features: [String]
-        var transitions: [Transition]
-        var actions: [Action]
-        var remediations: [Remediation]
-    }
     struct Candidate: Encodable {
         var version: String
         var verdict: String
@@ -60,7 +29,7 @@ struct ReportDocument: Encodable {
     var generated_at: Double
     var state: String
     var since: Double?
-    var episode: Episode?
+    var episode: EpisodeDocument?
     var windows: [WindowSummary]
     var latest: WindowReport?
     var quality: WindowQuality?
@@ -84,22 +53,7 @@ extension DriftService {
         } else {
             episode = try store.episodes(model: name, kind: "drift", limit: 1).first
         }
-        let episodeDoc = try episode.map { e -> ReportDocument.Episode in
-            let evidence = try? JSONDecoder().decode(EpisodeTransition.self, from: Data(e.evidenceJSON.utf8))
-            return ReportDocument.Episode(
-                id: e.id, kind: e.kind, state: e.state, opened_at: e.openedAt.timeIntervalSince1970,
-                confirmed_at: e.confirmedAt?.timeIntervalSince1970, resolved_at: e.resolvedAt?.timeIntervalSince1970,
-                drifted_features: evidence?.driftedFeatures ?? [],
-                transitions: try store.transitions(episodeID: e.id).map {
-                    .init(from: $0.from, to: $0.to, at: $0.at.timeIntervalSince1970, window_seq: $0.windowSeq)
-                },
-                actions: try store.actions(episodeID: e.id).map {
-                    .init(kind: $0.kind, key: $0.key, state: $0.state.rawValue, attempts: $0.attempts, last_error: $0.lastError)
-                },
-                remediations: try store.remediations(episodeID: e.id).reversed().map {
-                    .init(kind: $0.kind, name: $0.name, state: $0.state, detail: $0.detail)
-                })
-        }
+        let episodeDoc = try episode.map(episodeDocument)
         let windows = try store.windows(model: name, limit: 30).reversed().map {
             ReportDocument.WindowSummary(seq: $0.seq, started_at: $0.startedAt.timeIntervalSince1970, ended_at: $0.endedAt.timeIntervalSince1970,
                                          rows: $0.rows, drifted: $0.drifted, drift_share: $0.driftShare)
@@ -117,6 +71,66 @@ extension DriftService {
             model: name, generated_at: clock().timeIntervalSince1970, state: status.episode.state.rawValue, since: status.episode.since,
             episode: episodeDoc, windows: windows, latest: latest, quality: quality, quality_state: await m.qualityState?.rawValue,
             candidates: candidates, runbook_url: AlertPolicy.runbookURL)
+    }
+}
+
+/// An episode with its transitions, its actions' delivery state and its remediations: the
+/// objects of `GET /v1/models/{model}/episodes` and of the report.
+struct EpisodeDocument: Encodable {
+    struct Transition: Encodable {
+        var from: String
+        var to: String
+        var at: Double
+        var window_seq: Int64
+    }
+    struct Action: Encodable {
+        var kind: String
+        var key: String
+        var state: String
+        var attempts: Int
+        var last_error: String?
+        var updated_at: Double
+        var next_attempt_at: Double?
+    }
+    struct Remediation: Encodable {
+        var kind: String
+        var name: String
+        var state: String
+        var detail: String?
+        var updated_at: Double
+    }
+    var id: Int64
+    var kind: String
+    var state: String
+    var opened_at: Double
+    var confirmed_at: Double?
+    var resolved_at: Double?
+    var last_window_seq: Int64
+    /// From the evidence of the confirming (or opening) transition.
+    var drifted_features: [String]
+    var transitions: [Transition]
+    var actions: [Action]
+    var remediations: [Remediation]
+}
+
+extension DriftService {
+    func episodeDocument(_ e: EpisodeRecord) throws -> EpisodeDocument {
+        let evidence = try? JSONDecoder().decode(EpisodeTransition.self, from: Data(e.evidenceJSON.utf8))
+        return EpisodeDocument(
+            id: e.id, kind: e.kind, state: e.state, opened_at: e.openedAt.timeIntervalSince1970,
+            confirmed_at: e.confirmedAt?.timeIntervalSince1970, resolved_at: e.resolvedAt?.timeIntervalSince1970,
+            last_window_seq: e.lastWindowSeq, drifted_features: evidence?.driftedFeatures ?? [],
+            transitions: try store.transitions(episodeID: e.id).map {
+                .init(from: $0.from, to: $0.to, at: $0.at.timeIntervalSince1970, window_seq: $0.windowSeq)
+            },
+            actions: try store.actions(episodeID: e.id).map { a in
+                .init(kind: a.kind, key: a.key, state: a.state.rawValue, attempts: a.attempts, last_error: a.lastError,
+                      updated_at: a.updatedAt.timeIntervalSince1970,
+                      next_attempt_at: a.state == .delivered || a.nextAttemptAt == .distantFuture ? nil : a.nextAttemptAt.timeIntervalSince1970)
+            },
+            remediations: try store.remediations(episodeID: e.id).reversed().map { r in
+                .init(kind: r.kind, name: r.name, state: r.state, detail: r.detail, updated_at: r.updatedAt.timeIntervalSince1970)
+            })
     }
 }
 

@@ -366,58 +366,7 @@ extension DriftService {
         let name = try context.parameters.require("model")
         _ = try await monitor(name)
         let limit = try limitParameter(request, default: 20)
-        struct EpisodeAnswer: Encodable {
-            var id: Int64
-            var kind: String
-            var state: String
-            var opened_at: Double
-            var confirmed_at: Double?
-            var resolved_at: Double?
-            var last_window_seq: Int64
-            var transitions: [TransitionAnswer]
-            var actions: [ActionAnswer]
-            var remediations: [RemediationAnswer]
-        }
-        struct RemediationAnswer: Encodable {
-            var kind: String
-            var name: String
-            var state: String
-            var detail: String?
-            var updated_at: Double
-        }
-        struct ActionAnswer: Encodable {
-            var kind: String
-            var key: String
-            var state: String
-            var attempts: Int
-            var last_error: String?
-            var updated_at: Double
-            var next_attempt_at: Double?
-        }
-        struct TransitionAnswer: Encodable {
-            var from: String
-            var to: String
-            var at: Double
-            var window_seq: Int64
-        }
-        var out: [EpisodeAnswer] = []
-        for e in try store.episodes(model: name, limit: limit) {
-            let ts = try store.transitions(episodeID: e.id).map {
-                TransitionAnswer(from: $0.from, to: $0.to, at: $0.at.timeIntervalSince1970, window_seq: $0.windowSeq)
-            }
-            out.append(EpisodeAnswer(id: e.id, kind: e.kind, state: e.state, opened_at: e.openedAt.timeIntervalSince1970,
-                                     confirmed_at: e.confirmedAt?.timeIntervalSince1970, resolved_at: e.resolvedAt?.timeIntervalSince1970,
-                                     last_window_seq: e.lastWindowSeq, transitions: ts,
-                                     actions: try store.actions(episodeID: e.id).map { a in
-                                         ActionAnswer(kind: a.kind, key: a.key, state: a.state.rawValue, attempts: a.attempts,
-                                                      last_error: a.lastError, updated_at: a.updatedAt.timeIntervalSince1970,
-                                                      next_attempt_at: a.state == .delivered || a.nextAttemptAt == .distantFuture ? nil : a.nextAttemptAt.timeIntervalSince1970)
-                                     },
-                                     remediations: try store.remediations(episodeID: e.id).reversed().map { r in
-                                         RemediationAnswer(kind: r.kind, name: r.name, state: r.state, detail: r.detail,
-                                                           updated_at: r.updatedAt.timeIntervalSince1970)
-                                     }))
-        }
+        let out = try store.episodes(model: name, limit: limit).map(episodeDocument)
         return try jsonResponse(["episodes": out])
     }
 
