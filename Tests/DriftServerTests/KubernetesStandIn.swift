@@ -65,9 +65,7 @@ final class KubernetesStandIn: Sendable {
     }
 
     let state = State()
-    private let running: Task<Void, Error>
-    private let group: ServiceGroup
-    let port: Int
+    private let server: LoopbackServer
 
     init() async throws {
         let state = self.state
@@ -84,25 +82,12 @@ final class KubernetesStandIn: Sendable {
         router.on("**", method: .get, use: handler)
         router.on("**", method: .delete, use: handler)
         router.on("**", method: .patch, use: handler)
-        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "k8s-stand-in")
-        logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        self.group = group
-        running = Task { try await group.run() }
-        var p = 0
-        for await value in stream { p = value; break }
-        port = p
+        server = await LoopbackServer(router: router, label: "k8s-stand-in")
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
-
-    func stop() async {
-        await group.triggerGracefulShutdown()
-        _ = try? await running.value
-    }
+    var port: Int { server.port }
+    var url: String { server.url }
+    func stop() async { await server.stop() }
 
     func calls(_ method: String, _ pathPrefix: String) async -> [Call] {
         await state.all().filter { $0.method == method && $0.path.hasPrefix(pathPrefix) }

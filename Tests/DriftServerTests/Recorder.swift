@@ -27,9 +27,7 @@ final class Recorder: Sendable {
     }
 
     let state = State()
-    private let running: Task<Void, Error>
-    private let shutdown: ServiceGroup
-    let port: Int
+    private let server: LoopbackServer
 
     init() async throws {
         let state = self.state
@@ -39,25 +37,12 @@ final class Recorder: Sendable {
             let status = await state.record(request.uri.path, Data(buffer: body))
             return Response(status: status)
         }
-        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "recorder")
-        logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        shutdown = group
-        running = Task { try await group.run() }
-        var p = 0
-        for await value in stream { p = value; break }
-        port = p
+        server = await LoopbackServer(router: router, label: "recorder")
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
-
-    func stop() async {
-        await shutdown.triggerGracefulShutdown()
-        _ = try? await running.value
-    }
+    var port: Int { server.port }
+    var url: String { server.url }
+    func stop() async { await server.stop() }
 
     /// Polls until `predicate` holds for the recorded bodies, or fails after `seconds`.
     func wait(_ what: String, seconds: Double, _ predicate: ([Recorded]) -> Bool) async throws -> [Recorded] {
@@ -70,5 +55,34 @@ final class Recorder: Sendable {
         struct Timeout: Error, CustomStringConvertible { var description: String }
         let seen = await state.all().map { "\($0.path): \($0.json)" }.suffix(5).joined(separator: "\n")
         throw Timeout(description: "timed out after \(seconds) s waiting for \(what); last bodies received:\n\(seen)")
+    }
+}
+
+/// A Hummingbird app of the test's own on 127.0.0.1 and a free port (the stand-ins for
+/// Alertmanager, webhooks and the Kubernetes API), stopped with `stop()`.
+struct LoopbackServer: Sendable {
+    let port: Int
+    private let group: ServiceGroup
+    private let running: Task<Void, Error>
+
+    init(router: Router<BasicRequestContext>, label: String) async {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: label)
+        logger.logLevel = .critical
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        self.group = group
+        running = Task { try await group.run() }
+        var p = 0
+        for await value in stream { p = value; break }
+        port = p
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
     }
 }
