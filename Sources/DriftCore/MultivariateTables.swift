@@ -8,7 +8,7 @@ import Foundation
 /// in the *baseline*, an unseen category 0, a missing value the most frequent category's share —
 /// as NannyML's data-reconstruction calculator does (`CountEncoder(normalize=True)`), which keeps
 /// one dimension per feature.
-public struct MultivariateEncoding: Sendable, Equatable {
+public struct MultivariateEncoding: Sendable, Equatable, Codable {
     public var names: [String]
     public var encodings: [String: FrequencyEncoding]
 
@@ -23,6 +23,19 @@ public struct MultivariateEncoding: Sendable, Equatable {
 
     static func strings(_ c: CategoricalColumn) -> [String?] {
         c.codes.map { $0 >= 0 && Int($0) < c.dictionary.count ? c.dictionary[Int($0)] : nil }
+    }
+
+    /// One value of a column as the model sees it (ingested cells: numbers, text, missing).
+    public func encode(_ name: String, number: Double?, text: String?) -> Double {
+        if let encoding = encodings[name] {
+            guard let text = text ?? number.map(categoryLabel) else {
+                return encoding.mostFrequent.flatMap { encoding.shares[$0] } ?? .nan
+            }
+            return encoding.shares[text] ?? 0
+        }
+        if let number { return number.isFinite ? number : .nan }
+        if let text, let v = Double(text), v.isFinite { return v }
+        return .nan
     }
 
     /// The table's encoded columns, in `names` order (nil when a column is absent).

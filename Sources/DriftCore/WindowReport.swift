@@ -1,3 +1,4 @@
+import DriftStats
 /// One closed window of a monitored model, evaluated: what `GET /v1/models/{m}/drift`
 /// returns and what the store keeps. `features` and `summary` are the same objects as
 /// `driftwatch check --format json`; the prediction is evaluated like a feature but kept
@@ -20,11 +21,14 @@ public struct WindowReport: Sendable, Codable, Equatable {
     /// Episode state after this window, and the transitions it caused.
     public var episodeState: EpisodeState
     public var transitions: [EpisodeTransition]
+    /// PCA reconstruction error of the window's rows against the baseline's band (when the
+    /// model has two or more features).
+    public var multivariate: MultivariateResult?
 
     enum CodingKeys: String, CodingKey {
         case model, seq, startedAt = "started_at", endedAt = "ended_at", evaluatedAt = "evaluated_at", rows
         case baselineVersion = "baseline_version", baselineRows = "baseline_rows", detector, features, prediction
-        case summary, episodeState = "episode_state", transitions
+        case summary, episodeState = "episode_state", transitions, multivariate
     }
 
     public init(model: String, seq: Int, startedAt: Double, endedAt: Double, evaluatedAt: Double, rows: Int,

@@ -140,6 +140,14 @@ public final class DriftMetrics: Sendable {
         }
         gauge(model, d("driftwatch_model_drift_share", "Share of the model's features that drifted in the last window."),
               [("model", model)]).set(report.summary.driftedShare)
+        if let m = report.multivariate, m.reconstructionError.isFinite {
+            gauge(model, d("driftwatch_model_reconstruction_error", "Mean PCA reconstruction error of the last window's rows (multivariate drift)."),
+                  [("model", model)]).set(m.reconstructionError)
+            for (bound, value) in [("lower", m.lowerThreshold), ("upper", m.upperThreshold)] {
+                gauge(model, d("driftwatch_model_reconstruction_error_threshold", "The reconstruction error's band from baseline chunks of the window's size (mean ± 3σ), by bound."),
+                      [("model", model), ("bound", bound)]).set(value)
+            }
+        }
     }
 
     public func episode(model: String, state: EpisodeState) {

@@ -36,6 +36,8 @@ actor ModelMonitor {
     private var qualityTracker: EpisodeTracker?
     private var openQualityEpisode: EpisodeRecord?
     private var lastLabelRetry = Date.distantPast
+    /// The PCA reference of multivariate drift (models with two or more features).
+    private var multivariate: MultivariateBaseline?
 
     init(name: String, settings: ModelSettings, store: DriftStore, metrics: DriftMetrics, logger: Logger,
          clock: @escaping @Sendable () -> Date, alertPolicy: AlertPolicy? = nil, remediation: RemediationRuntime? = nil) {
@@ -94,6 +96,9 @@ actor ModelMonitor {
         // before the restart are not replayed: the gate counts joined rows from now on).
         candidate = try store.candidates(model: name, limit: 1).first.flatMap { $0.verdict == GateVerdict.pending.rawValue ? $0 : nil }
         try restoreQuality()
+        multivariate = try store.multivariateBaseline(model: name).flatMap {
+            try? JSONDecoder().decode(MultivariateBaseline.self, from: Data($0.utf8))
+        }
         logger.info("model restored", metadata: [
             "model": .string(name), "baseline_version": .stringConvertible(baseline?.version ?? 0),
             "open_window_rows": .stringConvertible(window.rows), "episode_state": .string(tracker.state.rawValue),
@@ -123,8 +128,9 @@ actor ModelMonitor {
         return p
     }
 
-    func install(baseline profile: BaselineProfile, version: Int) {
+    func install(baseline profile: BaselineProfile, version: Int, multivariate: MultivariateBaseline? = nil) {
         baseline = ModelBaseline(version: version, profile: profile, settings: settings)
+        self.multivariate = multivariate
     }
 
     // MARK: ingest
@@ -229,11 +235,16 @@ actor ModelMonitor {
         window = WindowAccumulator(settings: settings)
         metrics.windowRows(model: name, 0)
         let previous = evaluating
+        let multivariate = self.multivariate
+        let store = self.store
         let task = Task.detached { [self] () -> WindowReport? in
             _ = try? await previous?.value
             let started = ContinuousClock.now
-            let result = evaluate(window: closing, baseline: baseline, config: settings.detector, model: name, seq: seq,
+            var result = evaluate(window: closing, baseline: baseline, config: settings.detector, model: name, seq: seq,
                                   now: now.timeIntervalSince1970)
+            if let multivariate, let first = closing.firstBatchID, let last = closing.lastBatchID {
+                result.features.multivariate = try? multivariate.compare(store: store, model: name, batches: first...last)
+            }
             let elapsed = ContinuousClock.now - started
             return try await self.finish(closing, result: result, baseline: baseline, seq: seq, now: now,
                                          seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
@@ -250,11 +261,12 @@ actor ModelMonitor {
         let driftedNames = result.features.features.filter(\.drifted).map(\.name)
         let transitions = tracker.observe(windowSeq: seq, at: closed.endedAt ?? nowSeconds, drifted: drifted,
                                           driftedFeatures: driftedNames, driftedShare: result.features.summary.driftedShare)
-        let report = WindowReport(
+        var report = WindowReport(
             model: name, seq: seq, startedAt: closed.startedAt ?? nowSeconds, endedAt: closed.endedAt ?? nowSeconds,
             evaluatedAt: nowSeconds, rows: closed.rows, baselineVersion: baseline.version, baselineRows: baseline.features.rows,
             detector: settings.detector, features: result.features.features, prediction: result.prediction,
             summary: result.features.summary, episodeState: tracker.state, transitions: transitions)
+        report.multivariate = result.features.multivariate
         let json = String(decoding: try reportEncoder.encode(report), as: UTF8.self)
         try store.insertWindow(WindowRecord(
             model: name, seq: Int64(seq), startedAt: Date(timeIntervalSince1970: report.startedAt),

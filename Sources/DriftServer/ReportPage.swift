@@ -302,7 +302,11 @@ func renderModelPage(_ d: ReportDocument) -> String {
             b += "<td class=\"num\">\(formatFigure(f.quality.missingShare * 100))%</td>"
             b += "<td>\(f.quality.unseenCount > 0 ? "\(f.quality.unseenCount) rows: " + escapeHTML(f.quality.unseenCategories.prefix(5).joined(separator: ", ")) : "")</td></tr>"
         }
-        b += "</table></div>"
+        b += "</table>"
+        if let mv = r.multivariate {
+            b += "<p><strong>Multivariate</strong> (PCA, \(mv.components) components, \(formatFigure(mv.explainedVarianceShare * 100))% of variance): reconstruction error \(fig(mv.reconstructionError)), baseline band [\(fig(mv.lowerThreshold)), \(fig(mv.upperThreshold))] — \(mv.drifted ? "<strong>drifted</strong>: how the features move together changed" : "no drift")</p>"
+        }
+        b += "</div>"
 
         let charted = features.filter { $0.drifted || $0.name == r.prediction?.name }.prefix(12)
         if !charted.isEmpty {

@@ -156,7 +156,12 @@ extension DriftService {
         let record = try store.insertBaseline(model: name, source: "PUT /v1/models/\(name)/baseline", rows: table.rows,
                                               profile: Data(blob), metadataJSON: metadata, now: clock())
         let m = try await monitor(name)
-        await m.install(baseline: profile, version: record.version)
+        let multivariate = MultivariateBaseline.fit(baseline: kept, settings: schema, version: record.version)
+        if let multivariate {
+            try store.saveMultivariateBaseline(model: name, baselineVersion: record.version,
+                                               json: String(decoding: try reportEncoder.encode(multivariate), as: UTF8.self))
+        }
+        await m.install(baseline: profile, version: record.version, multivariate: multivariate)
         var labelledRows: Int?
         if let spec = schema.quality {
             // The labelled baseline: its quality (the reference for degradation) and the

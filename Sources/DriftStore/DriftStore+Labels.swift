@@ -163,6 +163,22 @@ extension DriftStore {
         }
     }
 
+    public func saveMultivariateBaseline(model: String, baselineVersion: Int, json: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO multivariate_baselines (model, baseline_version, model_json) VALUES (?, ?, ?)",
+                arguments: [model, baselineVersion, json])
+        }
+    }
+
+    public func multivariateBaseline(model: String) throws -> String? {
+        try writer.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT model_json FROM multivariate_baselines WHERE model = ? ORDER BY baseline_version DESC LIMIT 1",
+                arguments: [model])
+        }
+    }
+
     public func saveWindowQuality(model: String, seq: Int, json: String, now: Date) throws {
         try writer.write { db in
             try db.execute(

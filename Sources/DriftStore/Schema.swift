@@ -254,6 +254,17 @@ enum Schema {
                 ALTER TABLE episodes ADD COLUMN kind TEXT NOT NULL DEFAULT 'drift';
                 """)
         }
+        migrator.registerMigration("v7-multivariate-baselines") { db in
+            // The PCA reference (encoding, components, error band) fitted on each baseline.
+            try db.execute(sql: """
+                CREATE TABLE multivariate_baselines (
+                    model            TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    baseline_version INTEGER NOT NULL,
+                    model_json       TEXT NOT NULL,
+                    PRIMARY KEY (model, baseline_version)
+                );
+                """)
+        }
         return migrator
     }
 }
