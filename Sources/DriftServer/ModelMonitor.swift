@@ -235,7 +235,7 @@ actor ModelMonitor {
         window = WindowAccumulator(settings: settings)
         metrics.windowRows(model: name, 0)
         let previous = evaluating
-        let multivariate = self.multivariate
+        let multivariate = settings.multivariate == nil ? nil : self.multivariate
         let store = self.store
         let task = Task.detached { [self] () -> WindowReport? in
             _ = try? await previous?.value

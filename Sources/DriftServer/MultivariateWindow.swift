@@ -16,12 +16,13 @@ struct MultivariateBaseline: Codable, Sendable {
     /// Fitted on the baseline's feature columns (not the prediction); chunks of the window's
     /// size give the error band (time windows: `min_rows`, at least 500 rows).
     static func fit(baseline: Table, settings: ModelSettings, version: Int) -> MultivariateBaseline? {
+        guard let spec = settings.multivariate else { return nil }
         let names = settings.features.map(\.name).filter { baseline.column(named: $0) != nil }
         guard names.count >= 2 else { return nil }
         let encoding = MultivariateEncoding(baseline: baseline, columns: names)
         let chunk = settings.window.rows ?? max(settings.minRows, 500)
         guard let columns = encoding.encode(baseline),
-              let model = ReconstructionModel(featureNames: names, columns: columns, chunkSize: chunk)
+              let model = ReconstructionModel(featureNames: names, columns: columns, varianceShare: spec.varianceShare, chunkSize: chunk)
         else { return nil }
         return MultivariateBaseline(baselineVersion: version, encoding: encoding, model: model)
     }

@@ -9,7 +9,7 @@ import XCTest
 final class MultivariateServiceTests: XCTestCase {
     static let settings = """
         {"features":[{"name":"x","kind":"numeric"},{"name":"y","kind":"numeric"},{"name":"z","kind":"numeric"},
-         {"name":"c","kind":"categorical"}],"window":{"rows":2000},"min_rows":200}
+         {"name":"c","kind":"categorical"}],"window":{"rows":2000},"min_rows":200,"multivariate":{"variance_share":0.65}}
         """
 
     func rows(_ n: Int, rho: Double, g: inout SeededGenerator, json: Bool, idPrefix: String = "r") -> [String] {
