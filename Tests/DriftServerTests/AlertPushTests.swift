@@ -33,13 +33,7 @@ final class AlertPushTests: XCTestCase {
         r = try await s.call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(), contentType: "text/csv")
         XCTAssertEqual(r.status, 201, r.text)
         var gen = FraudDemoData(seed: 7)
-        func window(drift: Bool, seq: Int) async throws {
-            for _ in 0..<4 {
-                let r = try await s.call("POST", "/v1/models/fraud/observations", json: Demo.rows(250, drift: drift, gen: &gen))
-                XCTAssertEqual(r.status, 202, r.text)
-            }
-            _ = try await s.drift("fraud", atLeast: seq)
-        }
+        func window(drift: Bool, seq: Int) async throws { try await s.postWindow("fraud", drift: drift, gen: &gen, seq: seq) }
         try await window(drift: false, seq: 1)
         try await window(drift: true, seq: 2)
         try await window(drift: true, seq: 3)  // 2 of 3 drifted: confirmed

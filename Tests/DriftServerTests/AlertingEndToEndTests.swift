@@ -128,12 +128,8 @@ final class AlertingEndToEndTests: XCTestCase {
         var gen = FraudDemoData(seed: 11)
         var seq = 0
         func window(drift: Bool) async throws {
-            for _ in 0..<4 {
-                let r = try await s.call("POST", "/v1/models/fraud/observations", json: Demo.rows(250, drift: drift, gen: &gen))
-                XCTAssertEqual(r.status, 202, r.text)
-            }
             seq += 1
-            _ = try await s.drift("fraud", atLeast: seq)
+            try await s.postWindow("fraud", drift: drift, gen: &gen, seq: seq)
         }
 
         // Clean data: no drift alert, after several evaluations of the rules.

@@ -59,6 +59,26 @@ final class LiveService: @unchecked Sendable {
 
     var base: String { "http://127.0.0.1:\(port)" }
 
+    /// Starts the service, runs `scenario`, and stops the service whether it passed or threw.
+    func running(_ scenario: (LiveService) async throws -> Void) async throws {
+        try await start()
+        do { try await scenario(self) } catch {
+            await stop()
+            throw error
+        }
+        await stop()
+    }
+
+    /// Posts one window of the demo model (4 × 250 rows) and waits until window `seq` is evaluated.
+    @discardableResult
+    func postWindow(_ model: String, drift: Bool, gen: inout FraudDemoData, seq: Int) async throws -> [String: Any] {
+        for _ in 0..<4 {
+            let r = try await call("POST", "/v1/models/\(model)/observations", json: Demo.rows(250, drift: drift, gen: &gen))
+            XCTAssertEqual(r.status, 202, r.text)
+        }
+        return try await self.drift(model, atLeast: seq)
+    }
+
     struct Reply {
         var status: Int
         var headers: [String: String]

@@ -21,13 +21,7 @@ final class LabelQualityTests: XCTestCase {
     static func honestLabel(_ score: Double, _ g: inout SeededGenerator) -> Int { Double.random(in: 0..<1, using: &g) < score ? 1 : 0 }
 
     func testLabelsJoinAndQualityIsJudgedPerWindow() async throws {
-        let s = try LiveService()
-        try await s.start()
-        do { try await scenario(s) } catch {
-            await s.stop()
-            throw error
-        }
-        await s.stop()
+        try await LiveService().running(scenario)
     }
 
     private func scenario(_ s: LiveService) async throws {

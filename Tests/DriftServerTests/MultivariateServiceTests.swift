@@ -13,26 +13,16 @@ final class MultivariateServiceTests: XCTestCase {
         """
 
     func rows(_ n: Int, rho: Double, g: inout SeededGenerator, json: Bool, idPrefix: String = "r") -> [String] {
-        func normal() -> Double {
-            let u = max(1e-12, Double.random(in: 0..<1, using: &g)), v = Double.random(in: 0..<1, using: &g)
-            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-        }
         return (0..<n).map { k in
-            let a = normal(), b = normal()
-            let x = a, y = rho * a + (1 - rho * rho).squareRoot() * b, z = normal()
+            let a = g.normal(), b = g.normal()
+            let x = a, y = rho * a + (1 - rho * rho).squareRoot() * b, z = g.normal()
             let c = ["a", "b", "c"][Int.random(in: 0..<3, using: &g)]
             return json ? "{\"id\":\"\(idPrefix)\(k)\",\"features\":{\"x\":\(x),\"y\":\(y),\"z\":\(z),\"c\":\"\(c)\"}}" : "\(x),\(y),\(z),\(c)"
         }
     }
 
     func testCorrelationFlipDriftsMultivariateInTheService() async throws {
-        let s = try LiveService()
-        try await s.start()
-        do { try await scenario(s) } catch {
-            await s.stop()
-            throw error
-        }
-        await s.stop()
+        try await LiveService().running(scenario)
     }
 
     private func scenario(_ s: LiveService) async throws {

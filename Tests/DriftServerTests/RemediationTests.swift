@@ -33,15 +33,10 @@ final class RemediationTests: XCTestCase {
 
     func testConfirmedDriftCreatesOneGPUJobThroughAPIFailuresThenCoolsDown() async throws {
         let k8s = try await KubernetesStandIn()
-        let s = try LiveService(configure: configure(k8s, token: try tokenFile()))
-        try await s.start()
-        do {
-            try await retrainScenario(s, k8s)
-        } catch {
-            await s.stop(); await k8s.stop()
+        do { try await LiveService(configure: configure(k8s, token: try tokenFile())).running { try await self.retrainScenario($0, k8s) } } catch {
+            await k8s.stop()
             throw error
         }
-        await s.stop()
         await k8s.stop()
     }
 
@@ -53,12 +48,8 @@ final class RemediationTests: XCTestCase {
         var gen = FraudDemoData(seed: 5)
         var seq = 0
         func window(drift: Bool) async throws {
-            for _ in 0..<4 {
-                let r = try await s.call("POST", "/v1/models/fraud/observations", json: Demo.rows(250, drift: drift, gen: &gen))
-                XCTAssertEqual(r.status, 202, r.text)
-            }
             seq += 1
-            _ = try await s.drift("fraud", atLeast: seq)
+            try await s.postWindow("fraud", drift: drift, gen: &gen, seq: seq)
         }
         // The API server is down for the first three attempts.
         await k8s.state.fail(next: 3)
@@ -136,15 +127,10 @@ final class RemediationTests: XCTestCase {
 
     func testCandidateGetsAShadowScorerAndTheGateDecides() async throws {
         let k8s = try await KubernetesStandIn()
-        let s = try LiveService(configure: configure(k8s, token: try tokenFile()))
-        try await s.start()
-        do {
-            try await gateScenario(s, k8s)
-        } catch {
-            await s.stop(); await k8s.stop()
+        do { try await LiveService(configure: configure(k8s, token: try tokenFile())).running { try await self.gateScenario($0, k8s) } } catch {
+            await k8s.stop()
             throw error
         }
-        await s.stop()
         await k8s.stop()
     }
 

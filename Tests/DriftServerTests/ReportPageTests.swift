@@ -15,32 +15,22 @@ final class ReportPageTests: XCTestCase {
         """
 
     func testModelPageShowsWhatDriftedEscapedWellFormedAndRenders() async throws {
-        let s = try LiveService()
-        try await s.start()
-        do { try await scenario(s) } catch {
-            await s.stop()
-            throw error
-        }
-        await s.stop()
+        try await LiveService().running(scenario)
     }
 
     private func scenario(_ s: LiveService) async throws {
         var r = try await s.call("PUT", "/v1/models/pay", json: Self.settings)
         XCTAssertEqual(r.status, 201, r.text)
         var g = SeededGenerator(seed: 12)
-        func normal(_ mean: Double) -> Double {
-            let u = max(1e-12, Double.random(in: 0..<1, using: &g)), v = Double.random(in: 0..<1, using: &g)
-            return mean + (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-        }
         var csv = "x<&>y,country,score\n"
-        for k in 0..<2000 { csv += "\(normal(0)),\(k % 2 == 0 ? "DE" : "FR"),\(Double.random(in: 0..<1, using: &g))\n" }
+        for k in 0..<2000 { csv += "\(g.normal()),\(k % 2 == 0 ? "DE" : "FR"),\(Double.random(in: 0..<1, using: &g))\n" }
         r = try await s.call("PUT", "/v1/models/pay/baseline", body: Data(csv.utf8), contentType: "text/csv")
         XCTAssertEqual(r.status, 201, r.text)
         // A drifted window: x moved by 3σ, most rows from a country the baseline never saw
         // (a name that would be markup if not escaped).
         let evil = #"<script>alert(\"x\")</script>"#
         let rows = (0..<400).map { k in
-            "{\"id\":\"r\(k)\",\"features\":{\"x<&>y\":\(normal(3)),\"country\":\"\(k % 4 == 0 ? "DE" : evil)\"},\"prediction\":\(Double.random(in: 0..<1, using: &g))}"
+            "{\"id\":\"r\(k)\",\"features\":{\"x<&>y\":\(3 + g.normal()),\"country\":\"\(k % 4 == 0 ? "DE" : evil)\"},\"prediction\":\(Double.random(in: 0..<1, using: &g))}"
         }
         r = try await s.call("POST", "/v1/models/pay/observations", json: "{\"observations\":[" + rows.joined(separator: ",") + "]}")
         XCTAssertEqual(r.status, 202, r.text)

@@ -9,15 +9,11 @@ final class MultivariateCLITests: XCTestCase {
     /// x, y standard normal with correlation `rho`, z independent, a categorical c.
     func csv(rows: Int, rho: Double, seed: UInt64) -> String {
         var g = SeededGenerator(seed: seed)
-        func normal() -> Double {
-            let u = max(1e-12, Double.random(in: 0..<1, using: &g)), v = Double.random(in: 0..<1, using: &g)
-            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-        }
         var out = "x,y,z,c\n"
         for _ in 0..<rows {
-            let a = normal(), b = normal()
+            let a = g.normal(), b = g.normal()
             let x = a, y = rho * a + (1 - rho * rho).squareRoot() * b
-            out += "\(x),\(y),\(normal()),\(["a", "b", "c"][Int.random(in: 0..<3, using: &g)])\n"
+            out += "\(x),\(y),\(g.normal()),\(["a", "b", "c"][Int.random(in: 0..<3, using: &g)])\n"
         }
         return out
     }
