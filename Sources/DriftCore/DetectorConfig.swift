@@ -24,6 +24,10 @@ public struct DetectorConfig: Sendable, Codable, Equatable {
     public var correction: PValueCorrection = .bh
     /// Fewer usable current values than this give "insufficient data", not a verdict.
     public var minCurrentValues: Int = 30
+    /// Where the PSI gate comes from: `psi_threshold` always, or baseline chunks of the
+    /// window's size (mean + `calibration_k`·σ; see BaselineCalibration).
+    public var calibration: ThresholdCalibration = .fixed
+    public var calibrationK: Double = 3
 
     public init() {}
 
@@ -31,6 +35,7 @@ public struct DetectorConfig: Sendable, Codable, Equatable {
         case alpha, psiThreshold = "psi_threshold", driftShare = "drift_share", binning, bins
         case psiEpsilon = "psi_epsilon", jsBase = "js_base", ksMethod = "ks_method"
         case chiSquare = "chi2", correction, minCurrentValues = "min_current_values"
+        case calibration, calibrationK = "calibration_k"
     }
 
     public init(from decoder: Decoder) throws {
@@ -47,6 +52,8 @@ public struct DetectorConfig: Sendable, Codable, Equatable {
         chiSquare = try c.decodeIfPresent(ChiSquareKind.self, forKey: .chiSquare) ?? d.chiSquare
         correction = try c.decodeIfPresent(PValueCorrection.self, forKey: .correction) ?? d.correction
         minCurrentValues = try c.decodeIfPresent(Int.self, forKey: .minCurrentValues) ?? d.minCurrentValues
+        calibration = try c.decodeIfPresent(ThresholdCalibration.self, forKey: .calibration) ?? d.calibration
+        calibrationK = try c.decodeIfPresent(Double.self, forKey: .calibrationK) ?? d.calibrationK
         try validate()
     }
 
@@ -60,6 +67,7 @@ public struct DetectorConfig: Sendable, Codable, Equatable {
         guard psiEpsilon > 0 && psiEpsilon < 1 else { throw fail("psi_epsilon must be in (0, 1), got \(psiEpsilon)") }
         if let b = jsBase, !(b > 0 && b != 1) { throw fail("js_base must be > 0 and ≠ 1, got \(b)") }
         guard minCurrentValues >= 1 else { throw fail("min_current_values must be ≥ 1, got \(minCurrentValues)") }
+        guard calibrationK > 0 && calibrationK <= 10 else { throw fail("calibration_k must be in (0, 10], got \(calibrationK)") }
     }
 
     var numericOptions: NumericComparisonOptions {

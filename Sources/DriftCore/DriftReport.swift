@@ -107,14 +107,51 @@ public struct FeatureResult: Sendable, Codable, Equatable {
     public var bins: BinnedShares?
     public var drifted: Bool
     public var reasons: [String]
+    /// The metrics against their fixed and baseline-calibrated thresholds (`calibration:
+    /// baseline_chunks` only).
+    public var thresholds: FeatureThresholds? = nil
 
     enum CodingKeys: String, CodingKey {
         case name, kind, status, nBaseline = "n_baseline", nCurrent = "n_current", ks, chi2, psi, js
         case wasserstein, wassersteinNormed = "wasserstein_normed", percentiles, quality, bins, drifted, reasons
+        case thresholds
     }
 
     /// The p-value the decision uses (KS for numeric, chi² for categorical).
     var testPValue: Double? { ks?.pvalue ?? chi2?.pvalue }
+}
+
+/// One metric of a feature next to its thresholds, so a reader sees both rules.
+public struct ThresholdReport: Sendable, Codable, Equatable {
+    /// psi, ks_statistic, js or wasserstein_normed.
+    public var metric: String
+    public var value: Double?
+    /// The fixed threshold: `psi_threshold` for PSI; Evidently's defaults (0.1) for JS and
+    /// normalised Wasserstein; none for KS D (the fixed rule uses its p-value).
+    public var fixed: Double?
+    /// Mean + k·σ over baseline chunks of the window's size.
+    public var calibrated: Double?
+    public var baselineMean: Double?
+    public var baselineStd: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case metric, value, fixed, calibrated, baselineMean = "baseline_mean", baselineStd = "baseline_std"
+    }
+}
+
+public struct FeatureThresholds: Sendable, Codable, Equatable {
+    /// Which PSI threshold decided: "calibrated", or "fixed" when the baseline was too small.
+    public var decision: String
+    public var windowRows: Int
+    public var chunkValues: Int
+    public var chunks: Int
+    public var k: Double
+    public var note: String?
+    public var metrics: [ThresholdReport]
+
+    enum CodingKeys: String, CodingKey {
+        case decision, windowRows = "window_rows", chunkValues = "chunk_values", chunks, k, note, metrics
+    }
 }
 
 public struct DataSetInfo: Sendable, Codable, Equatable {
@@ -134,11 +171,17 @@ public struct DriftSummary: Sendable, Codable, Equatable {
     public var datasetDrifted: Bool
     /// Current columns the baseline does not have (not evaluated).
     public var extraColumns: [String]
+    /// The PCA reconstruction error left its band (nil when multivariate drift is off).
+    public var multivariateDrifted: Bool? = nil
+
+    /// The window's verdict, what episodes count: the features' share reached `drift_share`, or
+    /// the multivariate reconstruction error left its band.
+    public var windowDrifted: Bool { datasetDrifted || multivariateDrifted == true }
 
     enum CodingKeys: String, CodingKey {
         case features, evaluated, insufficient, drifted, driftedShare = "drifted_share"
         case driftShareThreshold = "drift_share_threshold", datasetDrifted = "dataset_drifted"
-        case extraColumns = "extra_columns"
+        case extraColumns = "extra_columns", multivariateDrifted = "multivariate_drifted"
     }
 }
 
@@ -150,7 +193,20 @@ public struct DriftReport: Sendable, Codable, Equatable {
     /// Sorted by severity: drifted first, then by PSI, insufficient data last.
     public var features: [FeatureResult]
     public var summary: DriftSummary
-    /// PCA reconstruction error against its baseline band (`driftwatch check`; absent when off
-    /// or with fewer than two columns). Reported on its own: it does not change `summary`.
-    public var multivariate: MultivariateResult?
+    /// PCA reconstruction error against its baseline band (absent when off or with fewer than
+    /// two columns). Set with `attach(multivariate:)`, which also records it in the summary.
+    public private(set) var multivariate: MultivariateResult?
+
+    init(baseline: DataSetInfo, current: DataSetInfo, detector: DetectorConfig, features: [FeatureResult], summary: DriftSummary) {
+        self.baseline = baseline
+        self.current = current
+        self.detector = detector
+        self.features = features
+        self.summary = summary
+    }
+
+    public mutating func attach(multivariate result: MultivariateResult?) {
+        multivariate = result
+        summary.multivariateDrifted = result?.drifted
+    }
 }

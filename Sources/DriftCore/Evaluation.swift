@@ -8,8 +8,15 @@ import DriftStats
 /// `psiThreshold` — with large windows every p-value is tiny, so significance alone is
 /// not drift. Fewer than `minCurrentValues` usable values give "insufficient data". The
 /// data set drifts when drifted / evaluated ≥ `driftShare`.
-public func evaluateWindow(baseline: BaselineProfile, window: WindowData, config: DetectorConfig) -> DriftReport {
+///
+/// With `calibration: baseline_chunks` the PSI gate is the feature's calibrated threshold
+/// (`calibration`, or computed here for chunks of the window's size when nil), and every
+/// feature reports its metrics against both thresholds.
+public func evaluateWindow(baseline: BaselineProfile, window: WindowData, config: DetectorConfig,
+                           calibration: BaselineCalibration? = nil) -> DriftReport {
     let features = baseline.features
+    let calibration = config.calibration == .baselineChunks
+        ? (calibration ?? BaselineCalibration(baseline: baseline, windowRows: window.rows, config: config)) : nil
     var partial = concurrentMap(features.count) { i in
         compareFeature(features[i], window.features[features[i].name], config: config)
     }
@@ -27,7 +34,7 @@ public func evaluateWindow(baseline: BaselineProfile, window: WindowData, config
     for (k, i) in tested.enumerated() {
         if partial[i].ks != nil { partial[i].ks?.pvalueAdjusted = adjusted[k] }
         if partial[i].chi2 != nil { partial[i].chi2?.pvalueAdjusted = adjusted[k] }
-        decide(&partial[i], adjustedP: adjusted[k], config: config)
+        decide(&partial[i], adjustedP: adjusted[k], config: config, calibration: calibration)
     }
 
     partial.sort(by: severityOrder)
@@ -62,11 +69,21 @@ func severityOrder(_ a: FeatureResult, _ b: FeatureResult) -> Bool {
     return a.name < b.name
 }
 
-private func decide(_ r: inout FeatureResult, adjustedP: Double, config: DetectorConfig) {
+private func decide(_ r: inout FeatureResult, adjustedP: Double, config: DetectorConfig, calibration: BaselineCalibration?) {
     let test = r.kind == .numeric ? "KS" : "chi²"
     let significant = adjustedP < config.alpha
     let psi = r.psi ?? 0
-    let large = psi >= config.psiThreshold
+    var psiThreshold = config.psiThreshold
+    var thresholdName = "\(formatFigure(config.psiThreshold))"
+    if let calibration {
+        let thresholds = thresholdReport(r, calibration: calibration, config: config)
+        r.thresholds = thresholds
+        if thresholds.decision == "calibrated", let t = thresholds.metrics.first(where: { $0.metric == "psi" })?.calibrated {
+            psiThreshold = t
+            thresholdName = "\(formatFigure(t)) (calibrated on baseline chunks; fixed \(formatFigure(config.psiThreshold)))"
+        }
+    }
+    let large = psi >= psiThreshold
     r.drifted = significant && large
     r.status = r.drifted ? .drifted : .ok
     let p = formatFigure(adjustedP)
@@ -76,9 +93,32 @@ private func decide(_ r: inout FeatureResult, adjustedP: Double, config: Detecto
         ? "\(test) adjusted p \(p) < alpha \(formatFigure(config.alpha))"
         : "\(test) adjusted p \(p) ≥ alpha \(formatFigure(config.alpha)): not significant")
     reasons.append(large
-        ? "PSI \(psiText) ≥ \(formatFigure(config.psiThreshold))"
-        : "PSI \(psiText) < \(formatFigure(config.psiThreshold)): effect too small")
+        ? "PSI \(psiText) ≥ \(thresholdName)"
+        : "PSI \(psiText) < \(thresholdName): effect too small")
+    if let note = r.thresholds?.note { reasons.append(note) }
     r.reasons = reasons
+}
+
+/// Evidently's default thresholds for JS distance and normalised Wasserstein, shown as the
+/// fixed reference next to the calibrated ones (they do not decide).
+let evidentlyJSThreshold = 0.1
+let evidentlyWassersteinThreshold = 0.1
+
+private func thresholdReport(_ r: FeatureResult, calibration: BaselineCalibration, config: DetectorConfig) -> FeatureThresholds {
+    let c = calibration.features[r.name]
+    func row(_ metric: String, _ value: Double?, fixed: Double?, _ spread: MetricSpread?) -> ThresholdReport {
+        ThresholdReport(metric: metric, value: value, fixed: fixed, calibrated: spread?.threshold,
+                        baselineMean: spread?.mean, baselineStd: spread?.std)
+    }
+    var metrics = [row("psi", r.psi, fixed: config.psiThreshold, c?.psi)]
+    if r.kind == .numeric { metrics.append(row("ks_statistic", r.ks?.statistic, fixed: nil, c?.ksStatistic)) }
+    metrics.append(row("js", r.js, fixed: evidentlyJSThreshold, c?.js))
+    if r.kind == .numeric { metrics.append(row("wasserstein_normed", r.wassersteinNormed, fixed: evidentlyWassersteinThreshold, c?.wassersteinNormed)) }
+    let usable = c?.unavailable == nil && c?.psi != nil
+    return FeatureThresholds(decision: usable ? "calibrated" : "fixed", windowRows: calibration.windowRows,
+                             chunkValues: c?.chunkValues ?? 0, chunks: c?.chunks ?? 0, k: calibration.k,
+                             note: c?.unavailable ?? (c == nil ? "feature not calibrated: fixed thresholds" : nil),
+                             metrics: metrics)
 }
 
 private func compareFeature(_ base: FeatureBaseline, _ window: FeatureWindow?, config: DetectorConfig) -> FeatureResult {

@@ -1,3 +1,7 @@
+/// How an episode's drifted features list a window whose multivariate reconstruction error left
+/// its band (a name no feature may take).
+public let multivariateEvidenceName = "(multivariate)"
+
 /// A monitored model's schema and settings: the body of `PUT /v1/models/{model}`.
 public struct ModelSettings: Sendable, Codable, Equatable {
     public struct FeatureSpec: Sendable, Codable, Equatable {
@@ -110,6 +114,9 @@ public struct ModelSettings: Sendable, Codable, Equatable {
                 throw fail("feature name \"\(f.name)\" is not allowed: use 1–128 printable characters, no quotes, backslashes or control characters")
             }
             guard seen.insert(f.name).inserted else { throw fail("feature \"\(f.name)\" is declared twice") }
+            guard f.name != multivariateEvidenceName else {
+                throw fail("feature name \"\(f.name)\" is reserved: episodes list multivariate drift under it")
+            }
         }
         switch (window.rows, window.seconds) {
         case (nil, nil): throw fail("window needs \"rows\" or \"seconds\"")

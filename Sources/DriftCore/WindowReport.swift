@@ -71,16 +71,26 @@ public struct ModelBaseline: Sendable {
         }
         limits = IngestLimits(baseline: profile)
     }
+
+    /// Thresholds calibrated for windows of `windowRows` rows, features and prediction.
+    public func calibration(windowRows: Int, config: DetectorConfig) -> BaselineCalibration {
+        var all = features
+        all.features += prediction?.features ?? []
+        return BaselineCalibration(baseline: all, windowRows: windowRows, config: config)
+    }
 }
 
 /// Evaluates a closed window: features (BH across them), and the prediction on its own.
 public func evaluate(window: WindowAccumulator, baseline: ModelBaseline, config: DetectorConfig, model: String,
-                     seq: Int, now: Double) -> (features: DriftReport, prediction: FeatureResult?) {
+                     seq: Int, now: Double, calibration: BaselineCalibration? = nil) -> (features: DriftReport, prediction: FeatureResult?) {
     let data = window.windowData(source: "\(model) window \(seq)")
-    let report = evaluateWindow(baseline: baseline.features, window: data.features, config: config)
+    let calibration = config.calibration == .baselineChunks
+        ? (calibration ?? baseline.calibration(windowRows: data.features.rows, config: config)) : nil
+    let report = evaluateWindow(baseline: baseline.features, window: data.features, config: config, calibration: calibration)
     var prediction: FeatureResult?
     if let pb = baseline.prediction, let pw = data.prediction, let name = pb.features.first?.name {
-        let r = evaluateWindow(baseline: pb, window: WindowData(source: data.features.source, rows: data.features.rows, features: [name: pw]), config: config)
+        let r = evaluateWindow(baseline: pb, window: WindowData(source: data.features.source, rows: data.features.rows, features: [name: pw]), config: config,
+                               calibration: calibration)
         prediction = r.features.first
     }
     return (report, prediction)

@@ -61,6 +61,10 @@ struct AlertPolicy: Sendable {
         labels["severity"] = config.severity
         let byName = Dictionary((report?.features ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let figures = driftedFeatures.prefix(10).map { name -> String in
+            if name == multivariateEvidenceName, let m = report?.multivariate {
+                return "multivariate (PCA reconstruction error \(formatFigure(m.reconstructionError)) outside "
+                    + "[\(formatFigure(m.lowerThreshold)), \(formatFigure(m.upperThreshold))])"
+            }
             guard let f = byName[name] else { return name }
             var parts: [String] = []
             if let psi = f.psi { parts.append("PSI \(formatFigure(psi))") }
@@ -72,7 +76,8 @@ struct AlertPolicy: Sendable {
         let share = report?.summary.driftedShare ?? 0
         let confirmedAt = episode.confirmedAt ?? episode.openedAt
         var annotations = [
-            "summary": "Drift confirmed for model \(model): \(driftedFeatures.count) of \(total) features drifted.",
+            "summary": "Drift confirmed for model \(model): \(driftedFeatures.filter { $0 != multivariateEvidenceName }.count) of \(total) features drifted"
+                + (driftedFeatures.contains(multivariateEvidenceName) ? ", and the features' joint distribution (multivariate)." : "."),
             "description": "Episode \(episode.id) of model \(model) was confirmed at \(rfc3339(confirmedAt)) (window \(episode.lastWindowSeq)); "
                 + "drifted share \(formatFigure(share)). Drifted: \(figures.isEmpty ? "none listed" : figures.joined(separator: "; "))"
                 + (driftedFeatures.count > 10 ? "; and \(driftedFeatures.count - 10) more." : "."),

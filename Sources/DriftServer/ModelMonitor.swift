@@ -38,6 +38,9 @@ actor ModelMonitor {
     private var lastLabelRetry = Date.distantPast
     /// The PCA reference of multivariate drift (models with two or more features).
     private var multivariate: MultivariateBaseline?
+    /// Thresholds calibrated on the baseline for the last window size (`calibration:
+    /// baseline_chunks`); recomputed when a window's size differs by more than 10 %.
+    private var calibration: BaselineCalibration?
 
     init(name: String, settings: ModelSettings, store: DriftStore, metrics: DriftMetrics, logger: Logger,
          clock: @escaping @Sendable () -> Date, alertPolicy: AlertPolicy? = nil, remediation: RemediationRuntime? = nil) {
@@ -131,6 +134,7 @@ actor ModelMonitor {
     func install(baseline profile: BaselineProfile, version: Int, multivariate: MultivariateBaseline? = nil) {
         baseline = ModelBaseline(version: version, profile: profile, settings: settings)
         self.multivariate = multivariate
+        calibration = nil
     }
 
     // MARK: ingest
@@ -237,17 +241,28 @@ actor ModelMonitor {
         let previous = evaluating
         let multivariate = settings.multivariate == nil ? nil : self.multivariate
         let store = self.store
+        let cached = calibration
         let task = Task.detached { [self] () -> WindowReport? in
             _ = try? await previous?.value
             let started = ContinuousClock.now
+            var calibration: BaselineCalibration?
+            if settings.detector.calibration == .baselineChunks {
+                // Cached for row windows (always the same size); time windows recalibrate when their size moves > 10 %.
+                if let cached, abs(Double(cached.windowRows - closing.rows)) <= 0.1 * Double(cached.windowRows) {
+                    calibration = cached
+                } else {
+                    calibration = baseline.calibration(windowRows: closing.rows, config: settings.detector)
+                }
+            }
             var result = evaluate(window: closing, baseline: baseline, config: settings.detector, model: name, seq: seq,
-                                  now: now.timeIntervalSince1970)
+                                  now: now.timeIntervalSince1970, calibration: calibration)
             if let multivariate, let first = closing.firstBatchID, let last = closing.lastBatchID {
-                result.features.multivariate = try? multivariate.compare(store: store, model: name, batches: first...last)
+                result.features.attach(multivariate: try? multivariate.compare(store: store, model: name, batches: first...last))
             }
             let elapsed = ContinuousClock.now - started
             return try await self.finish(closing, result: result, baseline: baseline, seq: seq, now: now,
-                                         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                                         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                                         calibration: calibration)
         }
         evaluating = task
         return (seq, task)
@@ -255,10 +270,13 @@ actor ModelMonitor {
 
     /// Records an evaluated window: the episode tracker, the store, metrics.
     private func finish(_ closed: WindowAccumulator, result: (features: DriftReport, prediction: FeatureResult?),
-                        baseline: ModelBaseline, seq: Int, now: Date, seconds: Double) throws -> WindowReport {
+                        baseline: ModelBaseline, seq: Int, now: Date, seconds: Double,
+                        calibration: BaselineCalibration? = nil) throws -> WindowReport {
+        if let calibration, baseline.version == self.baseline?.version { self.calibration = calibration }
         let nowSeconds = now.timeIntervalSince1970
-        let drifted = result.features.summary.datasetDrifted
-        let driftedNames = result.features.features.filter(\.drifted).map(\.name)
+        let drifted = result.features.summary.windowDrifted
+        var driftedNames = result.features.features.filter(\.drifted).map(\.name)
+        if result.features.summary.multivariateDrifted == true { driftedNames.append(multivariateEvidenceName) }
         let transitions = tracker.observe(windowSeq: seq, at: closed.endedAt ?? nowSeconds, drifted: drifted,
                                           driftedFeatures: driftedNames, driftedShare: result.features.summary.driftedShare)
         var report = WindowReport(

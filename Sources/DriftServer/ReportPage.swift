@@ -291,12 +291,19 @@ func renderModelPage(_ d: ReportDocument) -> String {
             return (a.psi ?? 0) > (c.psi ?? 0)
         }
         b += "<h2>Features in window \(r.seq) (\(utc(r.startedAt)) – \(utc(r.endedAt)))</h2><div class=\"card scroll\"><table>"
-        b += "<tr><th>feature</th><th>verdict</th><th>PSI</th><th>KS D</th><th>KS p (adj.)</th><th>χ² p (adj.)</th><th>JS</th><th>p50 shift</th><th>p95 shift</th><th>missing</th><th>unseen categories</th></tr>"
+        b += "<tr><th>feature</th><th>verdict</th><th>PSI</th><th>PSI threshold</th><th>KS D</th><th>KS p (adj.)</th><th>χ² p (adj.)</th><th>JS</th><th>p50 shift</th><th>p95 shift</th><th>missing</th><th>unseen categories</th></tr>"
         for f in features {
             let isPrediction = f.name == r.prediction?.name
             let verdict = f.drifted ? "drifted" : (f.status == .insufficientData ? "too few values" : "ok")
             b += "<tr class=\"\(f.drifted ? "drifted" : "")\"><td>\(escapeHTML(f.name))\(isPrediction ? " <span class=\"muted\">(prediction)</span>" : "")</td><td>\(verdict)</td>"
-            b += "<td class=\"num\">\(fig(f.psi))</td><td class=\"num\">\(fig(f.ks?.statistic))</td><td class=\"num\">\(fig(f.ks?.pvalueAdjusted ?? f.ks?.pvalue))</td>"
+            // The PSI threshold that decided: calibrated on baseline chunks (with the fixed one beside it) or fixed.
+            let psiThreshold: String
+            if let t = f.thresholds, t.decision == "calibrated", let c = t.metrics.first(where: { $0.metric == "psi" })?.calibrated {
+                psiThreshold = "\(fig(c)) <span class=\"muted\">calibrated (fixed \(fig(r.detector.psiThreshold)))</span>"
+            } else {
+                psiThreshold = fig(r.detector.psiThreshold)
+            }
+            b += "<td class=\"num\">\(fig(f.psi))</td><td class=\"num\">\(psiThreshold)</td><td class=\"num\">\(fig(f.ks?.statistic))</td><td class=\"num\">\(fig(f.ks?.pvalueAdjusted ?? f.ks?.pvalue))</td>"
             b += "<td class=\"num\">\(fig(f.chi2?.pvalueAdjusted ?? f.chi2?.pvalue))</td><td class=\"num\">\(fig(f.js))</td>"
             b += "<td class=\"num\">\(fig(f.percentiles?.shift["p50"]))</td><td class=\"num\">\(fig(f.percentiles?.shift["p95"]))</td>"
             b += "<td class=\"num\">\(formatFigure(f.quality.missingShare * 100))%</td>"

@@ -6,12 +6,14 @@ import Foundation
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Compare a baseline CSV with a current CSV; exit 1 when the data set drifted.",
+        abstract: "Compare a baseline CSV with a current CSV; exit 1 when the data drifted.",
         discussion: """
             A feature drifts when its Benjamini–Hochberg adjusted p-value (KS for numeric, chi² for \
-            categorical) is below --alpha AND its PSI reaches --psi-threshold. The data set drifts \
-            when the drifted share reaches --drift-share. Exit codes: 0 no dataset drift, 1 dataset \
-            drift, 2 bad usage or unreadable input.
+            categorical) is below --alpha AND its PSI reaches --psi-threshold (with --calibration \
+            baseline_chunks: its PSI threshold calibrated on baseline chunks of the current file's size). \
+            The data drifts when the drifted share reaches --drift-share or the multivariate \
+            reconstruction error leaves its band. Exit codes: 0 no drift, 1 drift, 2 bad usage or \
+            unreadable input.
             """
     )
 
@@ -31,6 +33,9 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("min-values"), help: "Fewer usable current values give 'insufficient data'.") var minValues: Int = 30
     @Option(name: .customLong("variance-share"), help: "Multivariate drift: PCA components kept to explain this share of variance (0 turns it off).")
     var varianceShare: Double = 0.65
+    @Option(help: "PSI threshold: fixed (--psi-threshold) or baseline_chunks (mean + k·σ over baseline chunks of the current size).")
+    var calibration: ThresholdCalibration = .fixed
+    @Option(name: .customLong("calibration-k"), help: "k of the calibrated thresholds.") var calibrationK: Double = 3
 
     func run() throws {
         var config = DetectorConfig()
@@ -43,6 +48,8 @@ struct CheckCommand: ParsableCommand {
         config.chiSquare = chi2
         config.correction = correction
         config.minCurrentValues = minValues
+        config.calibration = calibration
+        config.calibrationK = calibrationK
         do { try config.validate() } catch { throw UserFacingError(message: "\(error)") }
         guard varianceShare >= 0 && varianceShare <= 1 else { throw UserFacingError(message: "--variance-share must be in [0, 1], got \(varianceShare)") }
 
@@ -66,10 +73,10 @@ struct CheckCommand: ParsableCommand {
             }
             var report = evaluateWindow(baseline: profile, window: WindowData(table: currentTable), config: config)
             if varianceShare > 0 {
-                report.multivariate = multivariateDrift(baseline: baselineTable, current: currentTable, varianceShare: varianceShare)
+                report.attach(multivariate: multivariateDrift(baseline: baselineTable, current: currentTable, varianceShare: varianceShare))
             }
             try emit(report)
-            if report.summary.datasetDrifted { throw ExitCode(1) }
+            if report.summary.windowDrifted { throw ExitCode(1) }
         } catch let error as InputError {
             throw UserFacingError(message: error.description)
         }
@@ -98,6 +105,7 @@ extension BinningPreset: ExpressibleByArgument {}
 extension KSMethod: ExpressibleByArgument {}
 extension ChiSquareKind: ExpressibleByArgument {}
 extension PValueCorrection: ExpressibleByArgument {}
+extension ThresholdCalibration: ExpressibleByArgument {}
 
 func splitList(_ s: String?) -> [String] {
     guard let s else { return [] }

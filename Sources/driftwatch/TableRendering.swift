@@ -6,7 +6,9 @@ func renderTable(_ report: DriftReport, color: Bool) -> String {
     let yellow = color ? "\u{1B}[33m" : ""
     let dim = color ? "\u{1B}[2m" : ""
     let reset = color ? "\u{1B}[0m" : ""
-    let header = ["feature", "kind", "status", "psi", "test", "stat", "p_adj", "js", "w1_norm", "missing", "p50 shift"]
+    let calibrated = report.detector.calibration == .baselineChunks
+    var header = ["feature", "kind", "status", "psi", "test", "stat", "p_adj", "js", "w1_norm", "missing", "p50 shift"]
+    if calibrated { header.insert("psi_thr", at: 4) }
     var rows: [[String]] = []
     for f in report.features {
         let test = f.ks != nil ? "ks" : (f.chi2 != nil ? "chi2" : "-")
@@ -19,6 +21,12 @@ func renderTable(_ report: DriftReport, color: Bool) -> String {
             f.js.map(formatFigure) ?? "-", f.wassersteinNormed.map(formatFigure) ?? "-",
             formatFigure(f.quality.missingShare * 100) + "%", shift,
         ])
+        if calibrated {
+            // The PSI threshold that decided: calibrated, or fixed (marked) when the baseline was too small.
+            let t = f.thresholds?.metrics.first { $0.metric == "psi" }
+            let cell = f.thresholds?.decision == "calibrated" ? t?.calibrated.map(formatFigure) : t?.fixed.map { formatFigure($0) + "*" }
+            rows[rows.count - 1].insert(cell ?? "-", at: 4)
+        }
     }
     var widths = header.map(\.count)
     for row in rows {
@@ -36,6 +44,9 @@ func renderTable(_ report: DriftReport, color: Bool) -> String {
     }
     let s = report.summary
     let verdict = s.datasetDrifted ? "\(red)DATASET DRIFT\(reset)" : "no dataset drift"
+    if calibrated {
+        out += "\n\(dim)psi_thr: PSI threshold calibrated on baseline chunks of \(report.current.rows) rows (mean + \(formatFigure(report.detector.calibrationK))σ); * = fixed, baseline too small\(reset)"
+    }
     out += "\n\(s.drifted) of \(s.evaluated) evaluated features drifted (share \(formatFigure(s.driftedShare)), threshold \(formatFigure(s.driftShareThreshold))): \(verdict)"
     if s.insufficient > 0 { out += "\n\(yellow)\(s.insufficient) feature(s) with insufficient data\(reset)" }
     if !s.extraColumns.isEmpty { out += "\n\(dim)not in the baseline, not evaluated: \(s.extraColumns.joined(separator: ", "))\(reset)" }
