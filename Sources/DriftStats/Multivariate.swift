@@ -73,6 +73,8 @@ public struct ReconstructionModel: Sendable, Codable, Equatable {
     /// Mean and standard deviation of the mean reconstruction error over baseline chunks of `chunkSize` rows,
     /// and the threshold band mean ± 3σ (NannyML: lower/upper thresholds).
     public var chunkSize: Int
+    /// Chunks drawn for the band: at least this many (later passes reshuffle the rows).
+    static let minimumChunks = 200
     public var chunkErrorMean: Double
     public var chunkErrorStd: Double
     public var lowerThreshold: Double
@@ -84,7 +86,8 @@ public struct ReconstructionModel: Sendable, Codable, Equatable {
     ///
     /// Baseline chunks: the rows are shuffled deterministically (splitmix64 seeded with `seed`, Fisher–Yates;
     /// the baseline may be ordered) and cut into consecutive non-overlapping chunks of `chunkSize` rows, the
-    /// incomplete remainder dropped. When n < 2·chunkSize there would be fewer than 2 chunks, so chunks of
+    /// incomplete remainder dropped; the shuffle is repeated until there are at least 200 chunks (NannyML uses
+    /// the ⌊n/chunkSize⌋ chunks of one pass, whose σ is too noisy for a 3σ band when they are few). When n < 2·chunkSize there would be fewer than 2 chunks, so chunks of
     /// ⌊n/4⌋ rows are used instead (⌊n/⌊n/4⌋⌋ ≥ 4 of them); the mean of a smaller chunk varies more, so the
     /// band is then wider (more conservative) than a window of `chunkSize` rows would warrant — record a
     /// larger baseline to fix that.
@@ -189,20 +192,26 @@ public struct ReconstructionModel: Sendable, Codable, Equatable {
             }
         }
         let chunkRows = n >= 2 * chunkSize ? chunkSize : n / 4
-        let chunkCount = n / chunkRows
-        let used = chunkCount * chunkRows
-        // Partial Fisher–Yates: the first `used` positions become a uniformly random arrangement of the rows.
-        // A row's error does not depend on the row order, so shuffling errors = shuffling rows.
+        let perPass = n / chunkRows
+        let used = perPass * chunkRows
+        // Passes of a partial Fisher–Yates shuffle: each pass's first `used` positions become a uniformly random
+        // arrangement of the rows, cut into disjoint chunks. A row's error does not depend on the row order, so
+        // shuffling errors = shuffling rows. Passes repeat until there are at least `minimumChunks` chunks: the
+        // band's σ from ⌊n/m⌋ chunks alone is too noisy when there are few (`driftwatch bench detection`,
+        // 200k-row baseline, 5000-row windows: 40 chunks gave a band that 4.2 % of clean windows left).
         var generator = ChunkShuffleGenerator(state: seed)
-        for i in 0..<Swift.min(used, n - 1) {
-            let j = i + Int(generator.next(below: UInt64(n - i)))
-            errors.swapAt(i, j)
-        }
-        var chunkMeans = [Double](repeating: 0, count: chunkCount)
-        errors.withUnsafeBufferPointer { e in
-            for c in 0..<chunkCount {
-                let chunk = UnsafeBufferPointer(rebasing: e[(c * chunkRows)..<((c + 1) * chunkRows)])
-                chunkMeans[c] = pairwiseSum(chunk) / Double(chunkRows)
+        let passes = Swift.max(1, (Self.minimumChunks + perPass - 1) / perPass)
+        var chunkMeans = [Double](repeating: 0, count: passes * perPass)
+        for pass in 0..<passes {
+            for i in 0..<Swift.min(used, n - 1) {
+                let j = i + Int(generator.next(below: UInt64(n - i)))
+                errors.swapAt(i, j)
+            }
+            errors.withUnsafeBufferPointer { e in
+                for c in 0..<perPass {
+                    let chunk = UnsafeBufferPointer(rebasing: e[(c * chunkRows)..<((c + 1) * chunkRows)])
+                    chunkMeans[pass * perPass + c] = pairwiseSum(chunk) / Double(chunkRows)
+                }
             }
         }
         let (chunkMean, chunkStd) = chunkMeans.withUnsafeBufferPointer { meanAndStd($0) }

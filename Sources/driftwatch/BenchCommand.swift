@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures (run a release build).",
-        subcommands: [BenchStatsCommand.self, BenchIngestCommand.self, BenchStoreCommand.self]
+        subcommands: [BenchStatsCommand.self, BenchIngestCommand.self, BenchStoreCommand.self, BenchDetectionCommand.self]
     )
 }
 

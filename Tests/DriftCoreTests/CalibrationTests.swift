@@ -1,0 +1,162 @@
+import DriftCore
+import DriftStats
+import Foundation
+import XCTest
+
+/// Thresholds calibrated on baseline chunks (`detector.calibration: baseline_chunks`) and the
+/// detection simulation behind `driftwatch bench detection`.
+final class CalibrationTests: XCTestCase {
+    func normalTable(_ name: String, rows: Int, seed: UInt64, shift: Double = 0) -> Table {
+        var g = SeededGenerator(seed: seed)
+        var q = QualityCounts()
+        q.total = rows
+        let values = (0..<rows).map { _ in 10 + 2 * (shift + g.normal()) }
+        return Table(source: name, rows: rows, columns: [.numeric(NumericColumn(name: "x", values: values, quality: q))])
+    }
+
+    var calibrated: DetectorConfig {
+        var c = DetectorConfig()
+        c.calibration = .baselineChunks
+        return c
+    }
+
+    /// A chunk is part of the baseline it is compared with; scaled by N/(N−m) its KS D and PSI
+    /// behave like an independent window's. With m = N/4 the unscaled KS D would be 25 % low.
+    func testChunkStatisticsMatchIndependentWindows() {
+        let profile = BaselineProfile(table: normalTable("baseline", rows: 4000, seed: 1))
+        var ks = 0.0, psi = 0.0, chunks = 0.0
+        for seed in 0..<3 as Range<UInt64> {
+            let c = BaselineCalibration(baseline: profile, windowRows: 1000, config: calibrated, seed: seed)
+            let f = try! XCTUnwrap(c.features["x"])
+            XCTAssertEqual(f.chunkValues, 1000)
+            XCTAssertEqual(f.chunks, 200)
+            ks += f.ksStatistic!.mean
+            psi += f.psi!.mean
+            chunks += 1
+        }
+        ks /= chunks
+        psi /= chunks
+        var liveKS = 0.0, livePSI = 0.0
+        let windows = 300
+        for w in 0..<windows {
+            let report = evaluateWindow(baseline: profile, window: WindowData(table: normalTable("w", rows: 1000, seed: 1000 + UInt64(w))),
+                                        config: DetectorConfig())
+            liveKS += report.features[0].ks!.statistic
+            livePSI += report.features[0].psi!
+        }
+        liveKS /= Double(windows)
+        livePSI /= Double(windows)
+        XCTAssertEqual(ks / liveKS, 1, accuracy: 0.08, "calibrated mean KS D \(ks) vs independent windows \(liveKS)")
+        XCTAssertEqual(psi / livePSI, 1, accuracy: 0.15, "calibrated mean PSI \(psi) vs independent windows \(livePSI)")
+        XCTAssertGreaterThan(abs(ks * 0.75 / liveKS - 1), 0.15, "without the overlap correction the mean would be visibly low")
+    }
+
+    func testSameBaselineAndWindowSizeGiveTheSameThresholds() {
+        let profile = BaselineProfile(table: normalTable("baseline", rows: 20_000, seed: 2))
+        let a = BaselineCalibration(baseline: profile, windowRows: 500, config: calibrated)
+        let b = BaselineCalibration(baseline: profile, windowRows: 500, config: calibrated)
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(a.features["x"]?.chunks, 200)
+        XCTAssertEqual(BaselineCalibration(baseline: profile, windowRows: 10_000, config: calibrated).features["x"]?.chunks, 200)
+        let large = BaselineProfile(table: normalTable("baseline", rows: 250_000, seed: 2))
+        XCTAssertEqual(BaselineCalibration(baseline: large, windowRows: 100_000, config: calibrated).features["x"]?.chunks, 50,
+                       "at most 5M values per feature")
+        let psi = try! XCTUnwrap(a.features["x"]?.psi)
+        XCTAssertGreaterThan(psi.threshold, psi.mean + 3 * psi.std, "the cube-root scale puts a right-skewed metric's 3σ further out")
+        XCTAssertLessThan(psi.threshold, psi.mean + 5 * psi.std)
+    }
+
+    /// Large windows: 0.2σ moves PSI to ~0.04, under the fixed 0.1 but far over a 20k-row window's noise.
+    func testCalibratedGateCatchesASmallShiftTheFixedOneSleepsOn() throws {
+        let profile = BaselineProfile(table: normalTable("baseline", rows: 200_000, seed: 3))
+        let shifted = WindowData(table: normalTable("shifted", rows: 20_000, seed: 4, shift: 0.2))
+        let fixed = evaluateWindow(baseline: profile, window: shifted, config: DetectorConfig())
+        XCTAssertFalse(fixed.features[0].drifted, "\(fixed.features[0].reasons)")
+        XCTAssertNil(fixed.features[0].thresholds)
+        let report = evaluateWindow(baseline: profile, window: shifted, config: calibrated)
+        let f = report.features[0]
+        XCTAssertTrue(f.drifted, "\(f.reasons)")
+        let t = try XCTUnwrap(f.thresholds)
+        XCTAssertEqual(t.decision, "calibrated")
+        XCTAssertEqual(t.windowRows, 20_000)
+        XCTAssertEqual(t.metrics.map(\.metric), ["psi", "ks_statistic", "js", "wasserstein_normed"])
+        let psi = try XCTUnwrap(t.metrics.first)
+        XCTAssertEqual(psi.fixed, 0.1)
+        XCTAssertLessThan(try XCTUnwrap(psi.calibrated), 0.01)
+        XCTAssertTrue(f.reasons.contains { $0.contains("calibrated on baseline chunks; fixed 0.1") }, "\(f.reasons)")
+        XCTAssertNil(t.metrics[1].fixed, "KS D has no fixed threshold (the fixed rule uses its p-value)")
+
+        let clean = evaluateWindow(baseline: profile, window: WindowData(table: normalTable("clean", rows: 20_000, seed: 5)), config: calibrated)
+        XCTAssertFalse(clean.features[0].drifted, "\(clean.features[0].reasons)")
+    }
+
+    func testBaselineSmallerThanTwoWindowsKeepsTheFixedThreshold() throws {
+        let profile = BaselineProfile(table: normalTable("baseline", rows: 1500, seed: 6))
+        let report = evaluateWindow(baseline: profile, window: WindowData(table: normalTable("w", rows: 1000, seed: 7, shift: 1)), config: calibrated)
+        let t = try XCTUnwrap(report.features[0].thresholds)
+        XCTAssertEqual(t.decision, "fixed")
+        XCTAssertEqual(t.chunks, 0)
+        XCTAssertTrue(t.note?.contains("fewer than twice a window's 1000") == true, t.note ?? "nil")
+        XCTAssertTrue(report.features[0].drifted)
+        XCTAssertTrue(report.features[0].reasons.contains("PSI \(formatFigure(report.features[0].psi!)) ≥ 0.1"), "\(report.features[0].reasons)")
+    }
+
+    func testCategoricalFeaturesAreCalibratedToo() throws {
+        var g = SeededGenerator(seed: 8)
+        func column(_ rows: Int, extra: Double) -> Table {
+            var q = QualityCounts()
+            q.total = rows
+            let codes = (0..<rows).map { _ -> Int32 in g.uniform() < extra ? 3 : Int32(Int(g.uniform() * 3)) }
+            return Table(source: "c", rows: rows, columns: [.categorical(CategoricalColumn(name: "c", codes: codes, dictionary: ["a", "b", "c", "new"], quality: q))])
+        }
+        let profile = BaselineProfile(table: column(30_000, extra: 0))
+        let report = evaluateWindow(baseline: profile, window: WindowData(table: column(1000, extra: 0.02)), config: calibrated)
+        let t = try XCTUnwrap(report.features[0].thresholds)
+        XCTAssertEqual(t.decision, "calibrated")
+        XCTAssertEqual(t.metrics.map(\.metric), ["psi", "js"])
+        XCTAssertTrue(report.features[0].drifted, "2 % of a category the baseline never had: \(report.features[0].reasons)")
+    }
+
+    func testDetectorSettingsDecodeAndReject() throws {
+        let d = try JSONDecoder().decode(DetectorConfig.self, from: Data(#"{"calibration":"baseline_chunks","calibration_k":2.5}"#.utf8))
+        XCTAssertEqual(d.calibration, .baselineChunks)
+        XCTAssertEqual(d.calibrationK, 2.5)
+        XCTAssertEqual(try JSONDecoder().decode(DetectorConfig.self, from: Data("{}".utf8)).calibration, .fixed)
+        XCTAssertThrowsError(try JSONDecoder().decode(DetectorConfig.self, from: Data(#"{"calibration_k":0}"#.utf8))) {
+            XCTAssertTrue("\($0)".contains("calibration_k must be in (0, 10]"), "\($0)")
+        }
+        XCTAssertThrowsError(try JSONDecoder().decode(DetectorConfig.self, from: Data(#"{"calibration":"chunks"}"#.utf8)))
+    }
+
+    func testReservedEvidenceNameIsRejectedAsAFeature() {
+        let settings = ModelSettings(features: [.init(name: multivariateEvidenceName, kind: .numeric)])
+        XCTAssertThrowsError(try settings.validate()) { XCTAssertTrue("\($0)".contains("reserved"), "\($0)") }
+    }
+
+    /// The simulation's machinery on a small run (the rates themselves come from the bench):
+    /// a 0.5σ shift is confirmed at the policy's minimum, a correlation flip by the PCA error
+    /// only, and clean streams stay quiet.
+    func testDetectionSimulationSeparatesCleanAndShiftedStreams() {
+        var options = DetectionSimulation.Options()
+        options.baselineRows = 20_000
+        options.noDriftRuns = 10
+        options.noDriftWindows = 12
+        options.shiftRuns = 10
+        let simulation = DetectionSimulation(options: options)
+        for r in simulation.runNoDrift() {
+            XCTAssertEqual(r.windows, 120)
+            XCTAssertLessThanOrEqual(r.runsWithConfirmedEpisode, 1, "\(r)")
+        }
+        let scenarios = DetectionSimulation.Scenario.standard
+        for r in simulation.runShift(scenarios[2]) {
+            XCTAssertGreaterThan(r.meanPSI ?? 0, 0.15)
+            XCTAssertGreaterThanOrEqual(r.detectedWithinPolicyMinimum, 9, "\(r)")
+        }
+        for r in simulation.runShift(scenarios[5]) {
+            XCTAssertNil(r.meanPSI)
+            XCTAssertGreaterThanOrEqual(r.detected, 9, "\(r)")
+        }
+        let fixedSmall = simulation.runShift(scenarios[0])[0]
+        XCTAssertEqual(fixedSmall.detected, 0, "0.1σ (PSI ~0.01) never passes the fixed 0.1 on 1000-row windows")
+    }
+}
