@@ -150,6 +150,7 @@ final class CalibrationTests: XCTestCase {
         let scenarios = DetectionSimulation.Scenario.standard
         for r in simulation.runShift(scenarios[2]) {
             XCTAssertGreaterThan(r.meanPSI ?? 0, 0.15)
+            XCTAssertEqual(r.shiftPSI ?? 0, 0.25, accuracy: 0.03, "PSI of a 0.5σ normal shift ≈ δ² = 0.25")
             XCTAssertGreaterThanOrEqual(r.detectedWithinPolicyMinimum, 9, "\(r)")
         }
         for r in simulation.runShift(scenarios[5]) {
