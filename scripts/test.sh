@@ -10,6 +10,8 @@ bash scripts/check-rules.sh
 # from PyPI on the first run), PrometheusRule in sync with rules/.
 bash scripts/gen-prometheusrule.sh --check
 bash scripts/validate-manifests.sh
+# The MLflow tests run a real tracking server: MLflow from PyPI in .venv-mlflow (first run only).
+bash scripts/setup-mlflow.sh >/dev/null
 swift build --build-tests
 # XCTest only (no Swift Testing suites), so the last line counts the tests that ran.
 # timeout: a hung child process must not eat CI's 90 minutes.

@@ -1,3 +1,4 @@
+import Foundation
 /// How an episode's drifted features list a window whose multivariate reconstruction error left
 /// its band (a name no feature may take).
 public let multivariateEvidenceName = "(multivariate)"
@@ -56,6 +57,8 @@ public struct ModelSettings: Sendable, Codable, Equatable {
     /// window's rows back costs ingest throughput (`driftwatch bench ingest`, 30 features,
     /// 100k-row windows: protobuf 285k → 258k observations/s, JSON rows 261k → 206k).
     public var multivariate: MultivariateSpec?
+    /// The MLflow tracking server and registered model this model is tied to; off when nil.
+    public var mlflow: MLflowSpec?
 
     public struct MultivariateSpec: Sendable, Codable, Equatable {
         /// PCA components kept to explain this share of the baseline's variance.
@@ -70,7 +73,7 @@ public struct ModelSettings: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case features, prediction, window, minRows = "min_rows", detector, confirm, resolve
-        case retentionHours = "retention_hours", quality, multivariate
+        case retentionHours = "retention_hours", quality, multivariate, mlflow
     }
 
     public static let defaultWindow = WindowSpec(rows: 1000)
@@ -103,6 +106,7 @@ public struct ModelSettings: Sendable, Codable, Equatable {
         retentionHours = try c.decodeIfPresent(Double.self, forKey: .retentionHours) ?? 168
         quality = try c.decodeIfPresent(QualitySpec.self, forKey: .quality)
         multivariate = try c.decodeIfPresent(MultivariateSpec.self, forKey: .multivariate)
+        mlflow = try c.decodeIfPresent(MLflowSpec.self, forKey: .mlflow)
     }
 
     /// Checks everything a person could get wrong, with a message that says how to fix it.
@@ -140,6 +144,7 @@ public struct ModelSettings: Sendable, Codable, Equatable {
             guard m.varianceShare > 0 && m.varianceShare <= 1 else { throw fail("multivariate.variance_share must be in (0, 1], got \(m.varianceShare)") }
             guard features.count >= 2 else { throw fail("multivariate drift needs at least two features") }
         }
+        try mlflow?.validate()
         if let q = quality {
             guard prediction != nil else { throw fail("quality needs the model's \"prediction\" column (the score labels are compared with)") }
             if let s = q.segment {
@@ -244,5 +249,83 @@ public func isValidFeatureName(_ name: String) -> Bool {
     guard (1...128).contains(name.utf8.count) else { return false }
     return name.unicodeScalars.allSatisfy { s in
         s.value >= 0x20 && s.value != 0x7F && s != "\"" && s != "\\" && !(0x80...0x9F).contains(s.value)
+    }
+}
+
+/// Where a model lives in MLflow: the tracking server, the registered model and the alias (or
+/// legacy stage) naming the version in production. driftwatch reads the training data and the
+/// run behind that version, writes drift and gate verdicts back as model-version tags and window
+/// figures as metrics of a monitoring run, and watches the registry for new versions (candidates).
+public struct MLflowSpec: Sendable, Codable, Equatable {
+    /// Base URL of the tracking server (`http://mlflow:5000`).
+    public var url: String
+    /// The registered model's name.
+    public var model: String
+    /// The alias of the production version (default `production`), or a legacy stage instead.
+    public var alias: String?
+    public var stage: String?
+    /// Bearer token: read from this file at every call (rotating tokens), or from this
+    /// environment variable.
+    public var tokenFile: String?
+    public var tokenEnv: String?
+    /// The training-data artifact of a run (CSV, optionally gzipped), relative to its artifact root.
+    public var baselineArtifact: String
+    /// Experiment that holds driftwatch's monitoring runs (created when missing).
+    public var experiment: String
+    /// How often the registry is polled for new versions (candidates); 0 turns it off.
+    public var pollSeconds: Double
+    /// When a candidate passes the gate, move this alias to it (e.g. `production`); off when nil.
+    public var promoteAlias: String?
+
+    public init(url: String, model: String, alias: String? = nil, stage: String? = nil) {
+        self.url = url
+        self.model = model
+        self.alias = alias
+        self.stage = stage
+        baselineArtifact = "data/train.csv"
+        experiment = "driftwatch-monitoring"
+        pollSeconds = 60
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case url, model, alias, stage, tokenFile = "token_file", tokenEnv = "token_env"
+        case baselineArtifact = "baseline_artifact", experiment, pollSeconds = "poll_seconds", promoteAlias = "promote_alias"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        url = try c.decode(String.self, forKey: .url)
+        model = try c.decode(String.self, forKey: .model)
+        alias = try c.decodeIfPresent(String.self, forKey: .alias)
+        stage = try c.decodeIfPresent(String.self, forKey: .stage)
+        tokenFile = try c.decodeIfPresent(String.self, forKey: .tokenFile)
+        tokenEnv = try c.decodeIfPresent(String.self, forKey: .tokenEnv)
+        baselineArtifact = try c.decodeIfPresent(String.self, forKey: .baselineArtifact) ?? "data/train.csv"
+        experiment = try c.decodeIfPresent(String.self, forKey: .experiment) ?? "driftwatch-monitoring"
+        pollSeconds = try c.decodeIfPresent(Double.self, forKey: .pollSeconds) ?? 60
+        promoteAlias = try c.decodeIfPresent(String.self, forKey: .promoteAlias)
+    }
+
+    /// The alias that names production (`production` unless a stage is used instead).
+    public var productionAlias: String? { stage == nil ? (alias ?? "production") : alias }
+
+    public func validate() throws {
+        func fail(_ m: String) -> ConfigError { ConfigError(message: "mlflow: " + m) }
+        guard let u = URL(string: url), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https", u.host != nil else {
+            throw fail("url must be an http(s) URL of the tracking server, got \"\(url)\"")
+        }
+        guard !model.isEmpty, model.utf8.count <= 256 else { throw fail("model must name the registered model") }
+        if alias != nil && stage != nil { throw fail("give alias or stage, not both") }
+        for (key, value) in [("alias", alias), ("stage", stage), ("promote_alias", promoteAlias)] {
+            if let v = value, v.isEmpty || v.utf8.count > 256 { throw fail("\(key) must be 1–256 characters") }
+        }
+        if tokenFile != nil && tokenEnv != nil { throw fail("give token_file or token_env, not both") }
+        guard !baselineArtifact.isEmpty, !baselineArtifact.hasPrefix("/"), !baselineArtifact.split(separator: "/").contains("..") else {
+            throw fail("baseline_artifact must be a path inside the run's artifacts, got \"\(baselineArtifact)\"")
+        }
+        guard !experiment.isEmpty else { throw fail("experiment must not be empty") }
+        guard pollSeconds == 0 || (pollSeconds >= 1 && pollSeconds <= 86400) else {
+            throw fail("poll_seconds must be 0 (off) or between 1 and 86400, got \(pollSeconds)")
+        }
     }
 }

@@ -39,7 +39,7 @@ struct EpisodeAlert: Codable, Sendable, Equatable {
     }
 }
 
-private func rfc3339(_ d: Date) -> String {
+func rfc3339(_ d: Date) -> String {
     let f = ISO8601DateFormatter()
     f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     return f.string(from: d)
@@ -158,9 +158,15 @@ struct ActionDispatcher: Service {
     func run() async throws {
         var lastResend = ContinuousClock.now
         var lastPoll = ContinuousClock.now
-        let kinds = (policy == nil ? [] : [AlertPolicy.kind]) + (service.remediation == nil ? [] : [RemediationRuntime.actionKind])
+        var lastRegistryCheck = ContinuousClock.now
+        var registryPolls: [String: ContinuousClock.Instant] = [:]
+        let kinds = (policy == nil ? [] : [AlertPolicy.kind]) + (service.remediation == nil ? [] : [RemediationRuntime.actionKind]) + [MLflowActions.kind]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             await deliverDue()
+            if ContinuousClock.now - lastRegistryCheck >= .seconds(1) {
+                lastRegistryCheck = ContinuousClock.now
+                await pollRegistries(&registryPolls)
+            }
             if let policy, ContinuousClock.now - lastResend >= .milliseconds(Int64(policy.config.resendSeconds * 1000)) {
                 lastResend = ContinuousClock.now
                 await resendConfirmed()
@@ -191,7 +197,89 @@ struct ActionDispatcher: Service {
                 await deliver(action, policy: policy, client: client)
             } else if action.kind == RemediationRuntime.actionKind, let remediation = service.remediation {
                 await perform(action, remediation)
+            } else if action.kind == MLflowActions.kind {
+                await performMLflow(action)
             }
+        }
+    }
+
+    /// An MLflow write (tags, monitoring metrics, alias). Retried with backoff while MLflow is
+    /// down or answers 5xx; a 4xx no retry can fix (a deleted version, a bad token) parks it.
+    private func performMLflow(_ action: ActionRecord) async {
+        let store = service.store
+        let now = service.clock()
+        guard let call = try? JSONDecoder().decode(MLflowCall.self, from: Data(action.payloadJSON.utf8)) else {
+            try? store.markFailed(id: action.id, error: "unreadable action payload", now: now, nextAttempt: .distantFuture)
+            return
+        }
+        do {
+            try await MLflowActions.perform(call)
+            try store.markDelivered(id: action.id, now: service.clock())
+            service.metrics.action(kind: MLflowActions.kind, outcome: "delivered")
+            service.logger.notice("mlflow call done", metadata: [
+                "model": .string(action.model), "action": .string(action.key), "attempts": .stringConvertible(action.attempts + 1),
+            ])
+        } catch {
+            let attempts = action.attempts + 1
+            let retryable = (error as? MLflowError)?.retryable ?? true
+            let parked = !retryable || attempts >= 30
+            let next = parked ? Date.distantFuture : now.addingTimeInterval(AlertPolicy.backoff(afterAttempt: attempts))
+            try? store.markFailed(id: action.id, error: "\(error)", now: now, nextAttempt: next)
+            service.metrics.action(kind: MLflowActions.kind, outcome: parked ? "failed" : "retried")
+            service.logger.warning(parked ? "mlflow call failed; giving up" : "mlflow call failed; will retry", metadata: [
+                "model": .string(action.model), "action": .string(action.key), "attempts": .stringConvertible(attempts),
+                "error": .string("\(error)"),
+            ])
+        }
+    }
+
+    /// Models with `mlflow.poll_seconds` > 0: new READY versions of the registered model become
+    /// candidates (shadow scorer with the version's source as model URI, then the gate). The
+    /// first poll only notes the newest version; versions from the baseline's own run are skipped.
+    func pollRegistries(_ due: inout [String: ContinuousClock.Instant]) async {
+        for m in await service.models.all() {
+            guard let spec = await m.settings.mlflow, spec.pollSeconds > 0 else { continue }
+            let now = ContinuousClock.now
+            if let next = due[m.name], now < next { continue }
+            due[m.name] = now + .milliseconds(Int64(spec.pollSeconds * 1000))
+            guard let remediation = service.remediation, remediation.config.applies(to: m.name) else {
+                service.logger.warning("mlflow registry not polled: new versions need the validation gate (config `remediation`)",
+                                       metadata: ["model": .string(m.name)])
+                due[m.name] = now + .seconds(3600)
+                continue
+            }
+            do {
+                try await pollRegistry(m, spec: spec)
+            } catch {
+                service.logger.warning("mlflow registry poll failed; will retry", metadata: ["model": .string(m.name), "error": .string("\(error)")])
+            }
+        }
+    }
+
+    private func pollRegistry(_ m: ModelMonitor, spec: MLflowSpec) async throws {
+        let client = MLflowClient(spec: spec)
+        let store = service.store
+        guard let last = try store.mlflowLastVersion(model: m.name) else {
+            let newest = try await client.versions(after: 0).map(\.number).max() ?? 0
+            try store.setMLflowLastVersion(model: m.name, version: newest)
+            return
+        }
+        for v in try await client.versions(after: last) {
+            guard v.status == "READY" else { break }  // registered but still uploading: next poll, in order
+            if v.runID != (await m.mlflowLink?.runID) {
+                let metrics = (try? await client.run(v.runID).metrics) ?? [:]
+                do {
+                    let record = try await m.addCandidate(
+                        version: "v\(v.version)", modelURI: v.source,
+                        metricsJSON: String(decoding: try reportEncoder.encode(metrics), as: UTF8.self), mlflowVersion: v.version)
+                    service.logger.notice("mlflow candidate", metadata: [
+                        "model": .string(m.name), "version": .string(v.version), "source": .string(v.source), "shadow": .string(record.shadowName),
+                    ])
+                } catch DriftStoreError.conflict {
+                    // Already a candidate (posted by the training job as well).
+                }
+            }
+            try store.setMLflowLastVersion(model: m.name, version: v.number)
         }
     }
 

@@ -107,9 +107,9 @@ public final class DriftService: Sendable {
             onServerRunning: onServerRunning,
             logger: logger)
         app.addServices(WindowTimer(service: self), PredictionIDIndexer(service: self))
-        if alertPolicy != nil || remediation != nil {
-            app.addServices(ActionDispatcher(service: self, policy: alertPolicy, client: alertPolicy.map { AlertmanagerClient(config: $0.config) }))
-        }
+        // Always: besides alerts and remediation, any model may name an MLflow server (its writes
+        // go through the outbox, its registry is polled for candidates).
+        app.addServices(ActionDispatcher(service: self, policy: alertPolicy, client: alertPolicy.map { AlertmanagerClient(config: $0.config) }))
         return app
     }
 

@@ -41,6 +41,8 @@ actor ModelMonitor {
     /// Thresholds calibrated on the baseline for the last window size (`calibration:
     /// baseline_chunks`); recomputed when a window's size differs by more than 10 %.
     private var calibration: BaselineCalibration?
+    /// The MLflow run and model version the current baseline came from (settings.mlflow).
+    private(set) var mlflowLink: MLflowLink?
 
     init(name: String, settings: ModelSettings, store: DriftStore, metrics: DriftMetrics, logger: Logger,
          clock: @escaping @Sendable () -> Date, alertPolicy: AlertPolicy? = nil, remediation: RemediationRuntime? = nil) {
@@ -102,6 +104,9 @@ actor ModelMonitor {
         multivariate = try store.multivariateBaseline(model: name).flatMap {
             try? JSONDecoder().decode(MultivariateBaseline.self, from: Data($0.utf8))
         }
+        mlflowLink = try store.mlflowLink(model: name).flatMap { link in
+            link.baselineVersion == baseline?.version ? try? JSONDecoder().decode(MLflowLink.self, from: Data(link.json.utf8)) : nil
+        }
         logger.info("model restored", metadata: [
             "model": .string(name), "baseline_version": .stringConvertible(baseline?.version ?? 0),
             "open_window_rows": .stringConvertible(window.rows), "episode_state": .string(tracker.state.rawValue),
@@ -131,9 +136,10 @@ actor ModelMonitor {
         return p
     }
 
-    func install(baseline profile: BaselineProfile, version: Int, multivariate: MultivariateBaseline? = nil) {
+    func install(baseline profile: BaselineProfile, version: Int, multivariate: MultivariateBaseline? = nil, mlflowLink: MLflowLink? = nil) {
         baseline = ModelBaseline(version: version, profile: profile, settings: settings)
         self.multivariate = multivariate
+        self.mlflowLink = mlflowLink
         calibration = nil
     }
 
@@ -333,6 +339,7 @@ actor ModelMonitor {
                 episodeID: episode.id, model: name, from: t.from.rawValue, to: t.to.rawValue, at: at,
                 windowSeq: Int64(t.windowSeq), evidenceJSON: evidence))
             try enqueueAlert(t, episode: episode)
+            try enqueueMLflow(t, episode: episode)
             try remediate(t, episode: episode)
             logger.notice("episode transition", metadata: [
                 "model": .string(name), "episode": .stringConvertible(episode.id), "from": .string(t.from.rawValue),
@@ -572,14 +579,14 @@ actor ModelMonitor {
     }
 
     /// Registers a candidate posted by its training job and requests its shadow scorer.
-    func addCandidate(version: String, modelURI: String, metricsJSON: String) throws -> CandidateRecord {
+    func addCandidate(version: String, modelURI: String, metricsJSON: String, mlflowVersion: String? = nil) throws -> CandidateRecord {
         let now = clock()
         let latest = try store.episodes(model: name, kind: "drift", limit: 1).first?.id
         let episodeID = openEpisode?.id ?? latest
         let record = CandidateRecord(
             model: name, version: version, modelURI: modelURI, metricsJSON: metricsJSON, episodeID: episodeID,
             shadowName: Manifests.shadowName(model: name, version: version), verdict: GateVerdict.pending.rawValue,
-            decisionJSON: nil, createdAt: now, updatedAt: now)
+            decisionJSON: nil, createdAt: now, updatedAt: now, mlflowVersion: mlflowVersion)
         try store.insertCandidate(record)
         if let remediation, let call = remediation.createShadow(model: name, version: version, modelURI: modelURI, episodeID: episodeID) {
             try store.recordRemediation(model: name, episodeID: episodeID, kind: "shadow", name: record.shadowName, state: "requested", detail: nil, now: now)
@@ -611,6 +618,17 @@ actor ModelMonitor {
         if decision.verdict == .pass, let call = remediation.promote(model: name, modelURI: c.modelURI, version: c.version, episodeID: c.episodeID) {
             try store.recordRemediation(model: name, episodeID: c.episodeID, kind: "promotion", name: call.remediationName, state: "requested", detail: nil, now: now)
             try enqueue(call, key: "remediation:candidate:\(c.version):promote")
+        }
+        if let spec = settings.mlflow, let version = c.mlflowVersion {
+            // The verdict on the candidate's model version; a pass moves the alias when configured.
+            let promote = decision.verdict == .pass ? spec.promoteAlias : nil
+            let call = MLflowCall(spec: spec, model: name, version: version, tags: [
+                "driftwatch.gate": decision.verdict.rawValue,
+                "driftwatch.gate_reasons": decision.reasons.joined(separator: "; "),
+                "driftwatch.gate_decided_at": rfc3339(now),
+                "driftwatch.gate_url": "\(remediation.publicURL)/v1/models/\(name)/candidates",
+            ], alias: promote, episodeID: c.episodeID)
+            try enqueueMLflow(call, key: "mlflow:candidate:\(name):\(version):gate")
         }
         if decision.verdict == .fail, remediation.config.shadow?.deleteOnFail == true {
             try enqueue(remediation.deleteShadow(name: c.shadowName, episodeID: c.episodeID), key: "remediation:shadow:\(c.shadowName):delete")
@@ -659,6 +677,51 @@ actor ModelMonitor {
         return QualityComparison(metric: spec.metric, higherIsBetter: spec.higherIsBetter, production: p, candidate: c, rows: y.count)
     }
 
+    // MARK: MLflow
+
+    /// On confirmation and on resolution of a drift episode: the state, drifted features and
+    /// link as tags on the production model version (the one the baseline came from, else the
+    /// alias's at delivery), and the window's figures as metrics of the monitoring run.
+    private func enqueueMLflow(_ t: EpisodeTransition, episode: EpisodeRecord) throws {
+        guard let spec = settings.mlflow, t.to == .confirmed || (t.from == .confirmed && t.to == .resolved) else { return }
+        let state = t.to == .confirmed ? "confirmed" : "resolved"
+        let publicURL = alertPolicy?.publicURL ?? remediation?.publicURL ?? ""
+        var tags = [
+            "driftwatch.drift_state": state,
+            "driftwatch.episode_id": String(episode.id),
+            "driftwatch.episode_url": "\(publicURL)/models/\(name)/episodes/\(episode.id)",
+            "driftwatch.model": name,
+        ]
+        if t.to == .confirmed {
+            tags["driftwatch.drifted_features"] = t.driftedFeatures.joined(separator: ",")
+            tags["driftwatch.drift_confirmed_at"] = rfc3339(Date(timeIntervalSince1970: t.at))
+        } else {
+            tags["driftwatch.drift_resolved_at"] = rfc3339(Date(timeIntervalSince1970: t.at))
+        }
+        var metrics: [MLflowMetric] = []
+        if let r = lastReport, r.seq == t.windowSeq {
+            let at = Int64((r.endedAt * 1000).rounded())
+            let step = Int64(r.seq)
+            func add(_ key: String, _ value: Double?) {
+                guard let value, value.isFinite else { return }
+                metrics.append(MLflowMetric(key: MLflowMetric.key(key), value: value, timestamp: at, step: step))
+            }
+            add("driftwatch.drift_confirmed", t.to == .confirmed ? 1 : 0)
+            add("driftwatch.drifted_share", r.summary.driftedShare)
+            add("driftwatch.drifted_features", Double(r.summary.drifted))
+            add("driftwatch.window_rows", Double(r.rows))
+            add("driftwatch.reconstruction_error", r.multivariate?.reconstructionError)
+            for f in (r.features + (r.prediction.map { [$0] } ?? [])).prefix(900) { add("psi.\(f.name)", f.psi) }
+        }
+        let call = MLflowCall(spec: spec, model: name, version: mlflowLink?.modelVersion, tags: tags, metrics: metrics, episodeID: episode.id)
+        try enqueueMLflow(call, key: "mlflow:episode:\(episode.id):\(state)")
+    }
+
+    private func enqueueMLflow(_ call: MLflowCall, key: String) throws {
+        let json = String(decoding: try reportEncoder.encode(call), as: UTF8.self)
+        try store.enqueueAction(model: name, kind: MLflowActions.kind, key: key, payloadJSON: json, now: clock(), episodeID: call.episodeID)
+    }
+
     // MARK: alerts
 
     /// On confirmation, a firing notice; on the end of a confirmed episode, a resolution
@@ -704,6 +767,8 @@ actor ModelMonitor {
         var window: WindowFill
         var episode: EpisodeStatus
         var lastWindow: LastWindow?
+        /// The MLflow run and model version the baseline came from.
+        var mlflow: MLflowLink?
 
         struct WindowFill: Sendable, Codable {
             var rows: Int
@@ -728,7 +793,7 @@ actor ModelMonitor {
         }
         enum CodingKeys: String, CodingKey {
             case model, settings, baselineVersion = "baseline_version", baselineRows = "baseline_rows"
-            case observationsStored = "observations_stored", window, episode, lastWindow = "last_window"
+            case observationsStored = "observations_stored", window, episode, lastWindow = "last_window", mlflow
         }
     }
 
@@ -743,7 +808,7 @@ actor ModelMonitor {
             lastWindow: lastReport.map { r in
                 .init(seq: r.seq, endedAt: r.endedAt, drifted: r.summary.drifted, driftedShare: r.summary.driftedShare,
                       worstFeatures: Array(r.features.filter(\.drifted).prefix(3).map(\.name)))
-            })
+            }, mlflow: mlflowLink)
     }
 
     var episodeState: EpisodeState { tracker.state }

@@ -108,8 +108,18 @@ extension DriftService {
     func putBaseline(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = try context.parameters.require("model")
         guard isValidModelName(name) else { throw Problem.badRequest("model name \"\(name)\" must match [A-Za-z0-9_.-]{1,128}") }
-        let body = try await readBody(request, decodeGzip: true, baseline: true)
         let q = request.uri.queryParameters
+        var body: [UInt8]
+        var contentType = request.headers[.contentType]
+        var mlflow: (link: MLflowLink, client: MLflowClient)?
+        if q.get("mlflow_run") != nil || q.get("source") == "mlflow" {
+            let fetched = try await baselineFromMLflow(model: name, run: q.get("mlflow_run"), artifact: q.get("artifact"))
+            body = fetched.bytes
+            contentType = "text/csv"
+            mlflow = (fetched.link, fetched.client)
+        } else {
+            body = try await readBody(request, decodeGzip: true, baseline: true)
+        }
         func list(_ key: String) -> [String] {
             q.get(key).map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
         }
@@ -121,7 +131,7 @@ extension DriftService {
         if let settings {
             plan.fixedKinds = Dictionary(uniqueKeysWithValues: (settings.features + (settings.prediction.map { [$0] } ?? [])).map { ($0.name, $0.kind) })
         }
-        let table = try parseBaselineTable(body, contentType: request.headers[.contentType], plan: plan, name: name, predictionName: predictionName)
+        let table = try parseBaselineTable(body, contentType: contentType, plan: plan, name: name, predictionName: predictionName)
         guard table.rows > 0 else { throw Problem.unprocessable("baseline has a header but no rows") }
 
         // The model's schema: given, or inferred from the baseline's columns.
@@ -152,16 +162,25 @@ extension DriftService {
             _ = try store.upsertModel(name: name, settingsJSON: try encodeSettings(schema), now: clock())
             await models.insert(makeMonitor(name: name, settings: schema))
         }
-        let metadata = String(decoding: try reportEncoder.encode(["content_type": request.headers[.contentType] ?? "", "bytes": String(body.count)]), as: UTF8.self)
-        let record = try store.insertBaseline(model: name, source: "PUT /v1/models/\(name)/baseline", rows: table.rows,
+        let metadata = String(decoding: try reportEncoder.encode(["content_type": contentType ?? "", "bytes": String(body.count)]), as: UTF8.self)
+        let source = mlflow.map { "MLflow run \($0.link.runID) artifact \($0.link.artifact)" } ?? "PUT /v1/models/\(name)/baseline"
+        let record = try store.insertBaseline(model: name, source: source, rows: table.rows,
                                               profile: Data(blob), metadataJSON: metadata, now: clock())
+        if let mlflow {
+            try store.saveMLflowLink(model: name, baselineVersion: record.version,
+                                     json: String(decoding: try reportEncoder.encode(mlflow.link), as: UTF8.self))
+            // Versions registered so far are not candidates: the registry watch starts here.
+            if let newest = try? await mlflow.client.versions(after: 0).map(\.number).max() {
+                try store.setMLflowLastVersion(model: name, version: newest)
+            }
+        }
         let m = try await monitor(name)
         let multivariate = MultivariateBaseline.fit(baseline: kept, settings: schema, version: record.version)
         if let multivariate {
             try store.saveMultivariateBaseline(model: name, baselineVersion: record.version,
                                                json: String(decoding: try reportEncoder.encode(multivariate), as: UTF8.self))
         }
-        await m.install(baseline: profile, version: record.version, multivariate: multivariate)
+        await m.install(baseline: profile, version: record.version, multivariate: multivariate, mlflowLink: mlflow?.link)
         var labelledRows: Int?
         if let spec = schema.quality {
             // The labelled baseline: its quality (the reference for degradation) and the
@@ -193,12 +212,60 @@ extension DriftService {
             var features: [FeatureSummary]
             var prediction: String?
             var labelled_rows: Int?
+            var mlflow: MLflowLink?
         }
         let answer = BaselineAnswer(
             model: name, version: record.version, rows: table.rows, created_model: existing == nil,
             features: profile.features.map { FeatureSummary(name: $0.name, kind: $0.kind, values: $0.quality.usable, missing: $0.quality.missing) },
-            prediction: schema.prediction?.name, labelled_rows: labelledRows)
+            prediction: schema.prediction?.name, labelled_rows: labelledRows, mlflow: mlflow?.link)
         return try jsonResponse(answer, status: .created)
+    }
+
+    /// The training data of an MLflow run: the run named, or the one behind the registered model's
+    /// production alias (or stage); its artifact downloaded through the tracking server. MLflow
+    /// errors are 502 (unreachable, 5xx) or 422 (no such run, alias or artifact) and change nothing.
+    private func baselineFromMLflow(model name: String, run: String?, artifact: String?) async throws
+        -> (bytes: [UInt8], link: MLflowLink, client: MLflowClient)
+    {
+        guard let spec = await models.monitor(name)?.settings.mlflow else {
+            throw Problem.unprocessable("model \(name) has no MLflow settings: PUT /v1/models/\(name) with \"mlflow\": {\"url\": …, \"model\": …} first")
+        }
+        let path = artifact ?? spec.baselineArtifact
+        guard !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
+            throw Problem.badRequest("artifact must be a path inside the run's artifacts, got \"\(path)\"")
+        }
+        let lower = path.lowercased()
+        if lower.hasSuffix(".parquet") || lower.hasSuffix(".pq") {
+            throw Problem(.unsupportedMediaType, "artifact \(path): Parquet is not read (no maintained Swift Parquet reader is available to this build); log the training data as CSV (optionally .csv.gz)")
+        }
+        if let run, !(1...64).contains(run.count) || !run.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
+            throw Problem.badRequest("mlflow_run must be a run id, got \"\(run)\"")
+        }
+        let client = MLflowClient(spec: spec)
+        do {
+            var runID = run
+            var version: String?
+            if runID == nil {
+                let production = try await client.productionVersion()
+                runID = production.runID
+                version = production.version
+            }
+            guard let runID, !runID.isEmpty else { throw Problem.unprocessable("MLflow: the production version of \(spec.model) names no run") }
+            let info = try await client.run(runID)
+            if version == nil { version = try await client.versions(ofRun: runID).max { $0.number < $1.number }?.version }
+            var bytes = try await client.artifact(runID: runID, path: path, limit: config.maxBaselineBytes)
+            if lower.hasSuffix(".gz") {
+                do { bytes = try gunzip(bytes, maxOutput: config.maxBaselineBytes) } catch {
+                    throw Problem.unprocessable("artifact \(path): gzip could not be decoded: \(error)")
+                }
+            }
+            let link = MLflowLink(url: spec.url, registeredModel: spec.model, runID: runID, experimentID: info.experimentID, runName: info.name,
+                                  modelVersion: version, artifact: path, params: info.params, metrics: info.metrics)
+            return (bytes, link, client)
+        } catch let e as MLflowError {
+            if e.retryable || e.status == nil { throw Problem(.badGateway, e.message) }
+            throw Problem.unprocessable(e.message)
+        }
     }
 
     private func parseBaselineTable(_ body: [UInt8], contentType: String?, plan: CSVColumnPlan, name: String, predictionName: String?) throws -> Table {
@@ -443,6 +510,8 @@ extension DriftService {
             var version: String
             var model_uri: String
             var metrics: [String: Double]?
+            /// The MLflow model version this candidate is (its gate verdict is written there).
+            var mlflow_version: String?
         }
         let posted: Posted
         do {
@@ -462,7 +531,11 @@ extension DriftService {
         let metricsJSON = String(decoding: try reportEncoder.encode(posted.metrics ?? [:]), as: UTF8.self)
         let record: CandidateRecord
         do {
-            record = try await m.addCandidate(version: posted.version, modelURI: posted.model_uri, metricsJSON: metricsJSON)
+            if let v = posted.mlflow_version, Int(v) == nil {
+                throw Problem.unprocessable("candidate: mlflow_version must be a model version number, got \"\(v)\"")
+            }
+            record = try await m.addCandidate(version: posted.version, modelURI: posted.model_uri, metricsJSON: metricsJSON,
+                                              mlflowVersion: posted.mlflow_version)
         } catch DriftStoreError.conflict(let message) {
             throw Problem.conflict(message)
         }
@@ -484,6 +557,7 @@ extension DriftService {
         var verdict: String
         var decision: GateDecision?
         var created_at: Double
+        var mlflow_version: String?
     }
 
     private func candidateAnswer(_ c: CandidateRecord) throws -> CandidateAnswer {
@@ -493,7 +567,7 @@ extension DriftService {
             metrics: (try? JSONDecoder().decode([String: Double].self, from: Data(c.metricsJSON.utf8))) ?? [:],
             episode_id: c.episodeID, shadow: c.shadowName, shadow_state: shadowState, verdict: c.verdict,
             decision: c.decisionJSON.flatMap { try? JSONDecoder().decode(GateDecision.self, from: Data($0.utf8)) },
-            created_at: c.createdAt.timeIntervalSince1970)
+            created_at: c.createdAt.timeIntervalSince1970, mlflow_version: c.mlflowVersion)
     }
 }
 

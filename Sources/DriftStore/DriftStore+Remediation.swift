@@ -28,9 +28,13 @@ public struct CandidateRecord: Sendable, Equatable {
     public var decisionJSON: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// The MLflow model version this candidate is (its gate verdict is written back there).
+    public var mlflowVersion: String?
 
     public init(model: String, version: String, modelURI: String, metricsJSON: String, episodeID: Int64?,
-                shadowName: String, verdict: String, decisionJSON: String?, createdAt: Date, updatedAt: Date) {
+                shadowName: String, verdict: String, decisionJSON: String?, createdAt: Date, updatedAt: Date,
+                mlflowVersion: String? = nil) {
+        self.mlflowVersion = mlflowVersion
         self.model = model
         self.version = version
         self.modelURI = modelURI
@@ -92,11 +96,11 @@ extension DriftStore {
                     try db.execute(
                         sql: """
                             INSERT INTO candidates (model, version, model_uri, metrics_json, episode_id, shadow_name,
-                                                    verdict, decision_json, created_at, updated_at)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                    verdict, decision_json, created_at, updated_at, mlflow_version)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [c.model, c.version, c.modelURI, c.metricsJSON, c.episodeID, c.shadowName,
-                                    c.verdict, c.decisionJSON, c.createdAt.unixSeconds, c.updatedAt.unixSeconds])
+                                    c.verdict, c.decisionJSON, c.createdAt.unixSeconds, c.updatedAt.unixSeconds, c.mlflowVersion])
                 } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
                     throw DriftStoreError.conflict("candidate \(c.version) of model \(c.model) already exists")
                 }
@@ -142,6 +146,7 @@ extension CandidateRecord {
             modelURI: try row.decode(forColumn: "model_uri"), metricsJSON: try row.decode(forColumn: "metrics_json"),
             episodeID: try row.decode(forColumn: "episode_id"), shadowName: try row.decode(forColumn: "shadow_name"),
             verdict: try row.decode(forColumn: "verdict"), decisionJSON: try row.decode(forColumn: "decision_json"),
-            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"),
+            mlflowVersion: try row.decode(forColumn: "mlflow_version"))
     }
 }

@@ -265,6 +265,23 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v8-mlflow") { db in
+            // The MLflow run (and model version) each baseline came from; the registry watermark
+            // (versions up to it are not candidates); which candidates are MLflow model versions.
+            try db.execute(sql: """
+                CREATE TABLE mlflow_links (
+                    model            TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    baseline_version INTEGER NOT NULL,
+                    link_json        TEXT NOT NULL,
+                    PRIMARY KEY (model, baseline_version)
+                );
+                CREATE TABLE mlflow_registry (
+                    model        TEXT PRIMARY KEY REFERENCES models(name) ON DELETE CASCADE,
+                    last_version INTEGER NOT NULL
+                );
+                ALTER TABLE candidates ADD COLUMN mlflow_version TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -1,8 +1,11 @@
 import Foundation
 
-/// A program the test starts (Prometheus, Alertmanager), its output in a log file, stopped by
-/// PID: SIGTERM, then SIGKILL after a grace period (a child of an async test can inherit a
-/// blocked SIGTERM mask; ../shared/notes/swift-stack.md). Never killed by name.
+/// A program the test starts (Prometheus, Alertmanager, MLflow), its output in a log file, stopped
+/// by PID: SIGTERM, then SIGKILL after a grace period (a child of an async test can inherit a
+/// blocked SIGTERM mask; ../shared/notes/swift-stack.md). Never killed by name. For a program that
+/// forks workers (MLflow's uvicorn) the signals go to its process group: Foundation's Process
+/// starts every child as the leader of its own group (pgid = pid; checked on Linux), and killing
+/// only the parent would leave the worker serving on the port.
 final class ChildProcess: @unchecked Sendable {
     // @unchecked: `process` is configured in init and only read afterwards; `exited` is a
     // semaphore, itself thread-safe.
@@ -10,8 +13,11 @@ final class ChildProcess: @unchecked Sendable {
     let logPath: String
     private let process = Process()
     private let exited = DispatchSemaphore(value: 0)
+    private let processGroup: Bool
 
-    init(name: String, executable: String, arguments: [String], logDirectory: String) throws {
+    init(name: String, executable: String, arguments: [String], logDirectory: String,
+         environment: [String: String] = [:], processGroup: Bool = false) throws {
+        self.processGroup = processGroup
         self.name = name
         logPath = logDirectory + "/\(name).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -23,6 +29,9 @@ final class ChildProcess: @unchecked Sendable {
         }
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.standardOutput = log
         process.standardError = log
         let exited = self.exited
@@ -51,11 +60,19 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     func stop() {
-        guard process.isRunning else { return }
-        kill(pid, SIGTERM)
-        if exited.wait(timeout: .now() + 3) == .timedOut {
-            kill(pid, SIGKILL)
+        // The group is ours while its id is the pid (or the leader is gone, -1): never signal another group.
+        let group = getpgid(pid)
+        let target = processGroup && (group == pid || group == -1) ? -pid : pid
+        guard process.isRunning else {
+            if target < 0 { kill(target, SIGKILL) }  // the leader is gone; its workers must not outlive it
+            return
+        }
+        kill(target, SIGTERM)
+        if exited.wait(timeout: .now() + 5) == .timedOut {
+            kill(target, SIGKILL)
             _ = exited.wait(timeout: .now() + 3)
+        } else if target < 0 {
+            kill(target, SIGKILL)  // stragglers of the group, if any (ESRCH otherwise)
         }
     }
 

@@ -5,7 +5,7 @@ import XCTest
 @testable import DriftStore
 
 final class LifecycleTests: XCTestCase {
-    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox", "v2-deferred-id-index", "v3-id-generations", "v4-outbox-episode", "v5-remediation", "v6-labels-quality", "v7-multivariate-baselines"]
+    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox", "v2-deferred-id-index", "v3-id-generations", "v4-outbox-episode", "v5-remediation", "v6-labels-quality", "v7-multivariate-baselines", "v8-mlflow"]
 
     func testFreshDirectoryIsCreatedAndMigrated() throws {
         let root = try makeTemporaryDirectory(self)

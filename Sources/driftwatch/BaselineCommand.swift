@@ -1,0 +1,87 @@
+import ArgumentParser
+import AsyncHTTPClient
+import DriftCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// `driftwatch baseline`: sets a model's training baseline on a running service, from a CSV file
+/// or from an MLflow run (the service downloads the run's training-data artifact).
+struct BaselineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baseline",
+        abstract: "Set a model's baseline on the service: from a CSV file, an MLflow run, or the run behind MLflow's production alias.",
+        discussion: """
+            --file uploads a CSV. --mlflow-run RUN has the service read the run's training-data artifact \
+            (--artifact, default the model's mlflow.baseline_artifact) through MLflow's REST API; --mlflow \
+            does the same for the run behind the registered model's production alias (or stage). The model's \
+            settings must name the MLflow server (\"mlflow\": {\"url\", \"model\", …}).
+            """)
+
+    @Option(help: "Model name.") var model: String
+    @Option(help: "The driftwatch service.") var server = "http://127.0.0.1:8080"
+    @Option(help: "A baseline CSV with a header row.") var file: String?
+    @Option(name: .customLong("mlflow-run"), help: "An MLflow run id whose artifact is the training data.") var mlflowRun: String?
+    @Flag(name: .customLong("mlflow"), help: "Use the run behind the registered model's production alias.") var mlflowProduction = false
+    @Option(help: "The training-data artifact's path in the run (MLflow only).") var artifact: String?
+    @Option(help: "The prediction column (CSV upload of a new model).") var prediction: String?
+    @Option(help: "Comma-separated categorical columns (CSV upload).") var categorical: String?
+    @Option(help: "table or json.") var format = "table"
+    @Option(help: "Bearer token with the write scope (or DRIFTWATCH_TOKEN).") var token: String?
+
+    func run() async throws {
+        guard format == "table" || format == "json" else { throw UserFacingError(message: "--format must be table or json") }
+        guard isValidModelName(model) else { throw UserFacingError(message: "model name \"\(model)\" must match [A-Za-z0-9_.-]{1,128}") }
+        let sources = [file != nil, mlflowRun != nil, mlflowProduction].filter { $0 }.count
+        guard sources == 1 else { throw UserFacingError(message: "give exactly one of --file, --mlflow-run or --mlflow") }
+        if artifact != nil && file != nil { throw UserFacingError(message: "--artifact goes with --mlflow-run or --mlflow, not --file") }
+
+        var query: [URLQueryItem] = []
+        var body = ByteBuffer()
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else { throw UserFacingError(message: "\(file): cannot read") }
+            body = ByteBuffer(bytes: data)
+            if let prediction { query.append(URLQueryItem(name: "prediction", value: prediction)) }
+            if let categorical { query.append(URLQueryItem(name: "categorical", value: categorical)) }
+        } else {
+            query.append(mlflowRun.map { URLQueryItem(name: "mlflow_run", value: $0) } ?? URLQueryItem(name: "source", value: "mlflow"))
+            if let artifact { query.append(URLQueryItem(name: "artifact", value: artifact)) }
+        }
+        var components = URLComponents()
+        components.queryItems = query
+        let base = server.hasSuffix("/") ? String(server.dropLast()) : server
+        let url = base + "/v1/models/\(model)/baseline" + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+        var request = HTTPClientRequest(url: url)
+        request.method = .PUT
+        request.headers.add(name: "Content-Type", value: "text/csv")
+        if let t = token ?? ProcessInfo.processInfo.environment["DRIFTWATCH_TOKEN"] { request.headers.add(name: "Authorization", value: "Bearer \(t)") }
+        request.body = .bytes(body)
+        let status: UInt
+        let answer: ByteBuffer
+        do {
+            // A large CSV or an MLflow download takes a while; a refused connection is retried until then.
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
+            status = response.status.code
+            answer = try await response.body.collect(upTo: 16 << 20)
+        } catch {
+            throw UserFacingError(message: "cannot reach \(server): \(error)")
+        }
+        let data = Data(buffer: answer)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        guard status == 201 else {
+            throw UserFacingError(message: "\(url): HTTP \(status)\((object?["detail"] as? String).map { ": " + $0 } ?? "")")
+        }
+        if format == "json" {
+            FileHandle.standardOutput.write(data)
+            print()
+            return
+        }
+        let features = (object?["features"] as? [Any])?.count ?? 0
+        var line = "baseline version \(object?["version"] as? Int ?? 0) of \(model): \(object?["rows"] as? Int ?? 0) rows, \(features) features"
+        if let m = object?["mlflow"] as? [String: Any] {
+            line += "; MLflow run \(m["run_id"] as? String ?? "?") (\(m["artifact"] as? String ?? "?"))"
+            if let v = m["model_version"] as? String { line += ", \(m["registered_model"] as? String ?? "model") version \(v)" }
+        }
+        print(line)
+    }
+}
