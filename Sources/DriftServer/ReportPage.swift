@@ -36,6 +36,8 @@ struct ReportDocument: Encodable {
     var quality_state: String?
     var candidates: [Candidate]
     var runbook_url: String
+    /// The MLflow run and model version the baseline came from.
+    var mlflow: MLflowLink?
 }
 
 extension DriftService {
@@ -70,7 +72,7 @@ extension DriftService {
         return ReportDocument(
             model: name, generated_at: clock().timeIntervalSince1970, state: status.episode.state.rawValue, since: status.episode.since,
             episode: episodeDoc, windows: windows, latest: latest, quality: quality, quality_state: await m.qualityState?.rawValue,
-            candidates: candidates, runbook_url: AlertPolicy.runbookURL)
+            candidates: candidates, runbook_url: AlertPolicy.runbookURL, mlflow: status.mlflow)
     }
 }
 
@@ -264,6 +266,11 @@ func renderModelPage(_ d: ReportDocument) -> String {
         banner += " · last window \(latest.seq): \(latest.summary.drifted) of \(latest.summary.evaluated) features drifted (\(formatFigure(latest.summary.driftedShare * 100))%), \(latest.rows) rows"
     }
     b += banner + "</div>"
+    if let m = d.mlflow {
+        // Where the baseline came from: the training run and the model version in production.
+        let version = m.modelVersion.map { " · \(escapeHTML(m.registeredModel)) version \(escapeHTML($0))" } ?? ""
+        b += "<p class=\"muted\">Baseline from MLflow run <code>\(escapeHTML(m.runID))</code>\(m.runName.map { " (\(escapeHTML($0)))" } ?? ""), artifact <code>\(escapeHTML(m.artifact))</code>\(version)</p>"
+    }
 
     // What to do next.
     b += "<div class=\"card\"><strong>Next steps:</strong> check the drifted features below against upstream changes (a new data source, a schema or unit change, a seasonal shift); see the <a href=\"\(escapeHTML(d.runbook_url))\">runbook</a>."

@@ -76,8 +76,10 @@ struct BaselineCommand: AsyncParsableCommand {
             print()
             return
         }
-        let features = (object?["features"] as? [Any])?.count ?? 0
+        let prediction = object?["prediction"] as? String
+        let features = ((object?["features"] as? [[String: Any]]) ?? []).filter { $0["name"] as? String != prediction }.count
         var line = "baseline version \(object?["version"] as? Int ?? 0) of \(model): \(object?["rows"] as? Int ?? 0) rows, \(features) features"
+        if let prediction { line += " and the prediction \(prediction)" }
         if let m = object?["mlflow"] as? [String: Any] {
             line += "; MLflow run \(m["run_id"] as? String ?? "?") (\(m["artifact"] as? String ?? "?"))"
             if let v = m["model_version"] as? String { line += ", \(m["registered_model"] as? String ?? "model") version \(v)" }

@@ -67,6 +67,11 @@ func renderTerminalReport(_ d: [String: Any], colour: Bool) -> String {
     out += paint("\(d["model"] as? String ?? "?"): \(state.uppercased())", stateCode)
     if let since = d["since"] as? Double { out += " since \(time(since))" }
     out += "\n"
+    if let m = d["mlflow"] as? [String: Any], let run = m["run_id"] as? String {
+        out += "baseline: MLflow run \(run) (\(m["artifact"] as? String ?? "?"))"
+        if let v = m["model_version"] as? String { out += ", \(m["registered_model"] as? String ?? "model") version \(v)" }
+        out += "\n"
+    }
     if let latest = d["latest"] as? [String: Any] {
         let summary = latest["summary"] as? [String: Any] ?? [:]
         out += "window \(num(latest["seq"])) (\(time(latest["started_at"])) – \(time(latest["ended_at"]))): \(num(summary["drifted"])) of \(num(summary["evaluated"])) features drifted, \(num(latest["rows"])) rows\n\n"

@@ -169,6 +169,8 @@ final class MLflowTests: XCTestCase {
         XCTAssertEqual(link["metrics"] as? [String: Double], ["auc": 0.91])
         r = try await s.call("GET", "/v1/models/fraud")
         XCTAssertEqual((r.json["mlflow"] as? [String: Any])?["run_id"] as? String, trained.runID)
+        let page = try await s.call("GET", "/models/fraud", contentType: nil).text
+        XCTAssertTrue(page.contains("Baseline from MLflow run <code>\(trained.runID)</code> (train), artifact <code>data/train.csv</code> · fraud-model version 1"), page)
         // The same by run id; a run that does not exist is a clear error and changes nothing.
         r = try await s.call("PUT", "/v1/models/fraud/baseline?mlflow_run=\(trained.runID)&artifact=data/train.csv", body: Data(), contentType: "text/csv")
         XCTAssertEqual(r.status, 201, r.text)
@@ -196,10 +198,18 @@ final class MLflowTests: XCTestCase {
         XCTAssertTrue(tags["driftwatch.drifted_features"]?.split(separator: ",").contains("amount") == true, "\(tags)")
         XCTAssertNotNil(tags["driftwatch.drift_confirmed_at"])
 
-        let experiment = try await mlflow.call("GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=driftwatch-monitoring")
-        let experimentID = try XCTUnwrap((experiment["experiment"] as? [String: Any])?["experiment_id"] as? String)
-        let runs = try await mlflow.call("POST", "/api/2.0/mlflow/runs/search", json: ["experiment_ids": [experimentID]])
-        let monitoring = try XCTUnwrap(runs["runs"] as? [[String: Any]])
+        // The same outbox action then logs the window's figures on the monitoring run (after the tags).
+        var monitoring: [[String: Any]] = []
+        for _ in 0..<150 {
+            let (status, experiment) = try await mlflow.request("GET", "/api/2.0/mlflow/experiments/get-by-name?experiment_name=driftwatch-monitoring")
+            if status == 200, let id = (experiment["experiment"] as? [String: Any])?["experiment_id"] as? String {
+                let runs = try await mlflow.call("POST", "/api/2.0/mlflow/runs/search", json: ["experiment_ids": [id]])
+                monitoring = runs["runs"] as? [[String: Any]] ?? []
+                let metrics = (monitoring.first?["data"] as? [String: Any])?["metrics"] as? [[String: Any]] ?? []
+                if metrics.contains(where: { $0["key"] as? String == "psi.amount" }) { break }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
         XCTAssertEqual(monitoring.count, 1, "one monitoring run per model version")
         let runID = try XCTUnwrap((monitoring.first?["info"] as? [String: Any])?["run_id"] as? String)
         let runTags = ((monitoring.first?["data"] as? [String: Any])?["tags"] as? [[String: Any]] ?? [])
@@ -219,8 +229,12 @@ final class MLflowTests: XCTestCase {
         }
         tags = try await mlflow.waitForTags(model: "fraud-model", version: "1", "the resolution") { $0["driftwatch.drift_state"] == "resolved" }
         XCTAssertNotNil(tags["driftwatch.drift_resolved_at"])
-        history = try await mlflow.call("GET", "/api/2.0/mlflow/metrics/get-history?run_id=\(runID)&metric_key=driftwatch.drift_confirmed")
-        points = (history["metrics"] as? [[String: Any]] ?? []).sorted { ($0["step"] as? Int ?? 0) < ($1["step"] as? Int ?? 0) }
+        for _ in 0..<150 {
+            history = try await mlflow.call("GET", "/api/2.0/mlflow/metrics/get-history?run_id=\(runID)&metric_key=driftwatch.drift_confirmed")
+            points = (history["metrics"] as? [[String: Any]] ?? []).sorted { ($0["step"] as? Int ?? 0) < ($1["step"] as? Int ?? 0) }
+            if points.count >= 2 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
         XCTAssertEqual(points.map { $0["step"] as? Int }, [3, 5], "\(points)")
         XCTAssertEqual(points.map { $0["value"] as? Double }, [1, 0])
 

@@ -184,3 +184,38 @@ final class ServeBinaryTests: XCTestCase {
         XCTAssertTrue(server.logText.contains("store closed"), server.logText)
     }
 }
+
+/// `driftwatch baseline` against the built service: a CSV upload, and one-line errors (MLflow not
+/// configured for the model, no source, two sources). The MLflow path itself is tested against a
+/// real tracking server in DriftServerTests.MLflowTests.
+final class BaselineCLITests: XCTestCase {
+    func testBaselineUploadAndErrors() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dw-bl-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let server = try ServeBinaryTests.Server(dataDir: dir + "/data")
+        defer { server.kill(SIGTERM) }
+        var g = FraudDemoData(seed: 6)
+        var csv = FraudDemoData.csvHeader + "\n"
+        for _ in 0..<500 { csv += FraudDemoData.csvLine(g.next(drift: false)) + "\n" }
+        try csv.write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
+        let url = "http://127.0.0.1:\(server.port)"
+
+        let upload = try runDriftwatch(["baseline", "--model", "fraud", "--server", url, "--file", dir + "/train.csv", "--prediction", "score"])
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        XCTAssertEqual(upload.stdout, "baseline version 1 of fraud: 500 rows, 6 features and the prediction score\n")
+
+        let noMLflow = try runDriftwatch(["baseline", "--model", "fraud", "--server", url, "--mlflow"])
+        XCTAssertEqual(noMLflow.status, 2)
+        XCTAssertTrue(noMLflow.stderr.hasPrefix("driftwatch: "), noMLflow.stderr)
+        XCTAssertTrue(noMLflow.stderr.contains("HTTP 422: model fraud has no MLflow settings"), noMLflow.stderr)
+        XCTAssertEqual(noMLflow.stderr.split(separator: "\n").count, 1)
+
+        for arguments in [["baseline", "--model", "fraud", "--server", url],
+                          ["baseline", "--model", "fraud", "--server", url, "--file", dir + "/train.csv", "--mlflow-run", "abc"]] {
+            let run = try runDriftwatch(arguments)
+            XCTAssertEqual(run.status, 2, run.stderr)
+            XCTAssertTrue(run.stderr.contains("give exactly one of --file, --mlflow-run or --mlflow"), run.stderr)
+        }
+    }
+}
