@@ -19,7 +19,7 @@ final class LifecycleTests: XCTestCase {
         let tables = try store.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations' ORDER BY name")
         }
-        XCTAssertEqual(tables, ["baselines", "batch_ids", "batches", "candidates", "episode_transitions", "episodes", "id_generations", "id_index_state", "labels", "models", "multivariate_baselines", "outbox", "quality_baselines", "remediations", "window_quality", "windows"])
+        XCTAssertEqual(tables, ["baselines", "batch_ids", "batches", "candidates", "episode_transitions", "episodes", "id_generations", "id_index_state", "labels", "mlflow_links", "mlflow_registry", "models", "multivariate_baselines", "outbox", "quality_baselines", "remediations", "window_quality", "windows"])
         XCTAssertEqual(try store.pragma("journal_mode"), "wal")
         XCTAssertEqual(try store.pragma("foreign_keys"), "1")
         try store.ping()

@@ -73,3 +73,26 @@ final class ModelTests: XCTestCase {
         XCTAssertStoreError(.unknownModel("nope"), try store.insertBaseline(model: "nope", source: "", rows: 0, profile: Data(), metadataJSON: "{}", now: t(0)))
     }
 }
+
+/// The MLflow link of each baseline and the registry watermark (candidates are versions after it).
+final class MLflowStoreTests: XCTestCase {
+    func testLinkOfTheNewestBaselineAndAWatermarkThatNeverGoesBack() throws {
+        let store = try DriftStore.inMemory(withModels: ["fraud"])
+        XCTAssertNil(try store.mlflowLink(model: "fraud"))
+        try store.saveMLflowLink(model: "fraud", baselineVersion: 1, json: #"{"run_id":"a"}"#)
+        try store.saveMLflowLink(model: "fraud", baselineVersion: 2, json: #"{"run_id":"b"}"#)
+        XCTAssertEqual(try store.mlflowLink(model: "fraud")?.baselineVersion, 2)
+        XCTAssertEqual(try store.mlflowLink(model: "fraud")?.json, #"{"run_id":"b"}"#)
+
+        XCTAssertNil(try store.mlflowLastVersion(model: "fraud"))
+        try store.setMLflowLastVersion(model: "fraud", version: 3)
+        try store.setMLflowLastVersion(model: "fraud", version: 2)
+        XCTAssertEqual(try store.mlflowLastVersion(model: "fraud"), 3, "a late poll never re-opens seen versions")
+        try store.setMLflowLastVersion(model: "fraud", version: 5)
+        XCTAssertEqual(try store.mlflowLastVersion(model: "fraud"), 5)
+
+        _ = try store.deleteModel(named: "fraud")
+        XCTAssertNil(try store.mlflowLink(model: "fraud"))
+        XCTAssertNil(try store.mlflowLastVersion(model: "fraud"))
+    }
+}
