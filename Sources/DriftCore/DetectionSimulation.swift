@@ -150,6 +150,7 @@ public struct DetectionSimulation: Sendable {
     /// Every detector's verdict on one window (the same rows for all, so the modes are paired).
     func judge(_ table: Table) -> [WindowVerdict] {
         let data = WindowData(table: table)
+        // The PCA band is NannyML's ±3σ in both modes: the modes differ only in the features' thresholds.
         let multivariate = reconstruction.flatMap { model in encoding.encode(table).map { compareMultivariate(model, columns: $0) } }
         return detectors.map { _, config, calibration in
             let report = evaluateWindow(baseline: profile, window: data, config: config, calibration: calibration)

@@ -60,12 +60,12 @@ public struct MultivariateEncoding: Sendable, Equatable, Codable {
 /// Multivariate drift of `current` against `baseline` over their common columns: PCA fitted on
 /// the baseline, its reconstruction-error band from baseline chunks of the current table's
 /// size. nil when fewer than two columns or too few rows.
-public func multivariateDrift(baseline: Table, current: Table, varianceShare: Double = 0.65) -> MultivariateResult? {
+public func multivariateDrift(baseline: Table, current: Table, varianceShare: Double = 0.65, sigmas: Double = 3) -> MultivariateResult? {
     let names = baseline.columns.map(\.name).filter { current.column(named: $0) != nil }
     guard names.count >= 2, current.rows > 0 else { return nil }
     let encoding = MultivariateEncoding(baseline: baseline, columns: names)
     guard let base = encoding.encode(baseline), let cur = encoding.encode(current),
           let model = ReconstructionModel(featureNames: names, columns: base, varianceShare: varianceShare, chunkSize: current.rows)
     else { return nil }
-    return compareMultivariate(model, columns: cur)
+    return compareMultivariate(model, columns: cur, sigmas: sigmas)
 }

@@ -290,7 +290,9 @@ enum MLflowActions {
         var version = call.version
         if version == nil { version = try await client.productionVersion().version }
         guard let version else { return }
-        for (key, value) in call.tags.sorted(by: { $0.key < $1.key }) {
+        // The verdict tag last: whoever sees `driftwatch.drift_state` or `driftwatch.gate` sees the rest too.
+        func last(_ key: String) -> Bool { key == "driftwatch.drift_state" || key == "driftwatch.gate" }
+        for (key, value) in call.tags.sorted(by: { (last($0.key) ? 1 : 0, $0.key) < (last($1.key) ? 1 : 0, $1.key) }) {
             try await client.setVersionTag(version: version, key: key, value: value)
         }
         if !call.metrics.isEmpty {

@@ -263,7 +263,8 @@ actor ModelMonitor {
             var result = evaluate(window: closing, baseline: baseline, config: settings.detector, model: name, seq: seq,
                                   now: now.timeIntervalSince1970, calibration: calibration)
             if let multivariate, let first = closing.firstBatchID, let last = closing.lastBatchID {
-                result.features.attach(multivariate: try? multivariate.compare(store: store, model: name, batches: first...last))
+                let sigmas = settings.detector.calibration == .baselineChunks ? settings.detector.calibrationK : 3
+                result.features.attach(multivariate: try? multivariate.compare(store: store, model: name, batches: first...last, sigmas: sigmas))
             }
             let elapsed = ContinuousClock.now - started
             return try await self.finish(closing, result: result, baseline: baseline, seq: seq, now: now,

@@ -29,7 +29,7 @@ struct MultivariateBaseline: Codable, Sendable {
 
     /// The window's production rows, row-aligned, read back from its stored batches (the
     /// window accumulator keeps per-feature columns without row alignment), then compared.
-    func compare(store: DriftStore, model name: String, batches: ClosedRange<Int64>) throws -> MultivariateResult? {
+    func compare(store: DriftStore, model name: String, batches: ClosedRange<Int64>, sigmas: Double = 3) throws -> MultivariateResult? {
         let names = encoding.names
         var columns = [[Double]](repeating: [], count: names.count)
         var after = batches.lowerBound - 1
@@ -56,6 +56,6 @@ struct MultivariateBaseline: Codable, Sendable {
             }
         }
         guard let rows = columns.first?.count, rows > 0 else { return nil }
-        return compareMultivariate(model, columns: columns)
+        return compareMultivariate(model, columns: columns, sigmas: sigmas)
     }
 }

@@ -319,11 +319,15 @@ public struct MultivariateResult: Sendable, Codable, Equatable {
     }
 }
 
-public func compareMultivariate(_ model: ReconstructionModel, columns: [[Double]]) -> MultivariateResult {
+/// The window's mean reconstruction error against the band mean ± `sigmas`·σ of the baseline chunks'
+/// errors (NannyML's 3 by default; `detector.calibration_k` when thresholds are calibrated).
+public func compareMultivariate(_ model: ReconstructionModel, columns: [[Double]], sigmas: Double = 3) -> MultivariateResult {
     let error = model.meanReconstructionError(columns: columns)
-    let drifted = !error.isNaN && (error < model.lowerThreshold || error > model.upperThreshold)
+    let lower = sigmas == 3 ? model.lowerThreshold : Swift.max(0, model.chunkErrorMean - sigmas * model.chunkErrorStd)
+    let upper = sigmas == 3 ? model.upperThreshold : model.chunkErrorMean + sigmas * model.chunkErrorStd
+    let drifted = !error.isNaN && (error < lower || error > upper)
     return MultivariateResult(
-        reconstructionError: error, lowerThreshold: model.lowerThreshold, upperThreshold: model.upperThreshold,
+        reconstructionError: error, lowerThreshold: lower, upperThreshold: upper,
         drifted: drifted, components: model.components.count,
         explainedVarianceShare: model.explainedVarianceShare, rows: columns.first?.count ?? 0)
 }

@@ -73,7 +73,8 @@ struct CheckCommand: ParsableCommand {
             }
             var report = evaluateWindow(baseline: profile, window: WindowData(table: currentTable), config: config)
             if varianceShare > 0 {
-                report.attach(multivariate: multivariateDrift(baseline: baselineTable, current: currentTable, varianceShare: varianceShare))
+                report.attach(multivariate: multivariateDrift(baseline: baselineTable, current: currentTable, varianceShare: varianceShare,
+                                                              sigmas: calibration == .baselineChunks ? calibrationK : 3))
             }
             try emit(report)
             if report.summary.windowDrifted { throw ExitCode(1) }

@@ -128,6 +128,28 @@ final class CalibrationTests: XCTestCase {
         XCTAssertThrowsError(try JSONDecoder().decode(DetectorConfig.self, from: Data(#"{"calibration":"chunks"}"#.utf8)))
     }
 
+    /// calibration_k also sets the PCA band: mean ± k·σ of the baseline chunks' errors.
+    func testReconstructionBandFollowsK() throws {
+        var g = SeededGenerator(seed: 12)
+        let n = 20_000
+        var x = [Double](), y = [Double](), z = [Double]()
+        for _ in 0..<n {
+            let a = g.normal()
+            x.append(a)
+            y.append(0.8 * a + 0.6 * g.normal())
+            z.append(g.normal())
+        }
+        let model = try XCTUnwrap(ReconstructionModel(featureNames: ["x", "y", "z"], columns: [x, y, z], chunkSize: 1000))
+        let window = [Array(x.prefix(1000)), Array(y.prefix(1000)), Array(z.prefix(1000))]
+        let three = compareMultivariate(model, columns: window)
+        XCTAssertEqual(three.upperThreshold, model.upperThreshold)
+        let two = compareMultivariate(model, columns: window, sigmas: 2)
+        XCTAssertEqual(two.upperThreshold, model.chunkErrorMean + 2 * model.chunkErrorStd, accuracy: 1e-15)
+        XCTAssertEqual(two.lowerThreshold, max(0, model.chunkErrorMean - 2 * model.chunkErrorStd), accuracy: 1e-15)
+        XCTAssertLessThan(two.upperThreshold, three.upperThreshold)
+        XCTAssertEqual(two.reconstructionError, three.reconstructionError)
+    }
+
     func testReservedEvidenceNameIsRejectedAsAFeature() {
         let settings = ModelSettings(features: [.init(name: multivariateEvidenceName, kind: .numeric)])
         XCTAssertThrowsError(try settings.validate()) { XCTAssertTrue("\($0)".contains("reserved"), "\($0)") }
