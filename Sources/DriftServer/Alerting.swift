@@ -203,6 +203,16 @@ struct ActionDispatcher: Service {
         }
     }
 
+    /// Records a failed attempt: due again after the backoff, or parked (never due again) when no
+    /// retry can help or the attempts are used up.
+    private func failAttempt(_ action: ActionRecord, error: Error, retryable: Bool, maxAttempts: Int, now: Date) -> (parked: Bool, attempts: Int) {
+        let attempts = action.attempts + 1
+        let parked = !retryable || attempts >= maxAttempts
+        let next = parked ? Date.distantFuture : now.addingTimeInterval(AlertPolicy.backoff(afterAttempt: attempts))
+        try? service.store.markFailed(id: action.id, error: "\(error)", now: now, nextAttempt: next)
+        return (parked, attempts)
+    }
+
     /// An MLflow write (tags, monitoring metrics, alias). Retried with backoff while MLflow is
     /// down or answers 5xx; a 4xx no retry can fix (a deleted version, a bad token) parks it.
     private func performMLflow(_ action: ActionRecord) async {
@@ -220,11 +230,7 @@ struct ActionDispatcher: Service {
                 "model": .string(action.model), "action": .string(action.key), "attempts": .stringConvertible(action.attempts + 1),
             ])
         } catch {
-            let attempts = action.attempts + 1
-            let retryable = (error as? MLflowError)?.retryable ?? true
-            let parked = !retryable || attempts >= 30
-            let next = parked ? Date.distantFuture : now.addingTimeInterval(AlertPolicy.backoff(afterAttempt: attempts))
-            try? store.markFailed(id: action.id, error: "\(error)", now: now, nextAttempt: next)
+            let (parked, attempts) = failAttempt(action, error: error, retryable: (error as? MLflowError)?.retryable ?? true, maxAttempts: 30, now: now)
             service.metrics.action(kind: MLflowActions.kind, outcome: parked ? "failed" : "retried")
             service.logger.warning(parked ? "mlflow call failed; giving up" : "mlflow call failed; will retry", metadata: [
                 "model": .string(action.model), "action": .string(action.key), "attempts": .stringConvertible(attempts),
@@ -304,11 +310,7 @@ struct ActionDispatcher: Service {
                 "state": .string(call.stateOnSuccess), "attempts": .stringConvertible(action.attempts + 1),
             ])
         } catch {
-            let attempts = action.attempts + 1
-            let retryable = (error as? RemediationError)?.retryable ?? true
-            let parked = !retryable || attempts >= 30
-            let next = parked ? Date.distantFuture : now.addingTimeInterval(AlertPolicy.backoff(afterAttempt: attempts))
-            try? store.markFailed(id: action.id, error: "\(error)", now: now, nextAttempt: next)
+            let (parked, attempts) = failAttempt(action, error: error, retryable: (error as? RemediationError)?.retryable ?? true, maxAttempts: 30, now: now)
             service.metrics.action(kind: call.remediationKind, outcome: parked ? "failed" : "retried")
             if parked {
                 _ = try? store.recordRemediation(model: action.model, episodeID: call.episodeID, kind: call.remediationKind,
@@ -366,10 +368,7 @@ struct ActionDispatcher: Service {
                 "action": .string(action.key), "model": .string(action.model), "attempts": .stringConvertible(action.attempts + 1),
             ])
         } catch {
-            let attempts = action.attempts + 1
-            let parked = attempts >= policy.config.maxAttempts
-            let next = parked ? Date.distantFuture : now.addingTimeInterval(AlertPolicy.backoff(afterAttempt: attempts))
-            try? store.markFailed(id: action.id, error: "\(error)", now: now, nextAttempt: next)
+            let (parked, attempts) = failAttempt(action, error: error, retryable: true, maxAttempts: policy.config.maxAttempts, now: now)
             service.metrics.action(kind: AlertPolicy.kind, outcome: parked ? "failed" : "retried")
             service.logger.warning(parked ? "alert delivery failed; giving up" : "alert delivery failed; will retry", metadata: [
                 "action": .string(action.key), "attempts": .stringConvertible(attempts), "error": .string("\(error)"),

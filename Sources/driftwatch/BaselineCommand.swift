@@ -51,26 +51,11 @@ struct BaselineCommand: AsyncParsableCommand {
         components.queryItems = query
         let base = server.hasSuffix("/") ? String(server.dropLast()) : server
         let url = base + "/v1/models/\(model)/baseline" + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
-        var request = HTTPClientRequest(url: url)
-        request.method = .PUT
-        request.headers.add(name: "Content-Type", value: "text/csv")
-        if let t = token ?? ProcessInfo.processInfo.environment["DRIFTWATCH_TOKEN"] { request.headers.add(name: "Authorization", value: "Bearer \(t)") }
-        request.body = .bytes(body)
-        let status: UInt
-        let answer: ByteBuffer
-        do {
-            // A large CSV or an MLflow download takes a while; a refused connection is retried until then.
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(300))
-            status = response.status.code
-            answer = try await response.body.collect(upTo: 16 << 20)
-        } catch {
-            throw UserFacingError(message: "cannot reach \(server): \(error)")
-        }
-        let data = Data(buffer: answer)
+        // A large CSV or an MLflow download takes a while.
+        let (status, data) = try await requestService(.PUT, url: url, server: server, token: token, body: body, contentType: "text/csv",
+                                                      timeout: .seconds(300))
+        guard status == 201 else { throw serviceError(url: url, status: status, data: data) }
         let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-        guard status == 201 else {
-            throw UserFacingError(message: "\(url): HTTP \(status)\((object?["detail"] as? String).map { ": " + $0 } ?? "")")
-        }
         if format == "json" {
             FileHandle.standardOutput.write(data)
             print()

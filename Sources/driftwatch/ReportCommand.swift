@@ -23,23 +23,9 @@ struct ReportCommand: AsyncParsableCommand {
         guard isValidModelName(model) else { throw UserFacingError(message: "model name \"\(model)\" must match [A-Za-z0-9_.-]{1,128}") }
         var url = server.hasSuffix("/") ? String(server.dropLast()) : server
         url += "/v1/models/\(model)/report" + (episode.map { "?episode=\($0)" } ?? "")
-        var request = HTTPClientRequest(url: url)
-        if let t = token ?? ProcessInfo.processInfo.environment["DRIFTWATCH_TOKEN"] { request.headers.add(name: "Authorization", value: "Bearer \(t)") }
-        let body: ByteBuffer
-        let status: UInt
-        do {
-            // 10 s: AsyncHTTPClient retries a refused connection until the deadline, and a person is waiting.
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-            status = response.status.code
-            body = try await response.body.collect(upTo: 64 << 20)
-        } catch {
-            throw UserFacingError(message: "cannot reach \(server): \(error)")
-        }
-        let data = Data(buffer: body)
-        guard status == 200 else {
-            let detail = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["detail"] as? String
-            throw UserFacingError(message: "\(url): HTTP \(status)\(detail.map { ": " + $0 } ?? "")")
-        }
+        // 10 s: a person is waiting.
+        let (status, data) = try await requestService(.GET, url: url, server: server, token: token, timeout: .seconds(10))
+        guard status == 200 else { throw serviceError(url: url, status: status, data: data) }
         if format == "json" {
             FileHandle.standardOutput.write(data)
             print()
