@@ -152,6 +152,14 @@ public struct FeatureThresholds: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case decision, windowRows = "window_rows", chunkValues = "chunk_values", chunks, k, note, metrics
     }
+
+    public var isCalibrated: Bool { decision == "calibrated" }
+
+    /// The PSI threshold that decided: the calibrated one, or the fixed one when the baseline was too small.
+    public var decidingPSIThreshold: Double? {
+        let psi = metrics.first { $0.metric == "psi" }
+        return isCalibrated ? psi?.calibrated : psi?.fixed
+    }
 }
 
 public struct DataSetInfo: Sendable, Codable, Equatable {

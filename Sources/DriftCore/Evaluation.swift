@@ -78,7 +78,7 @@ private func decide(_ r: inout FeatureResult, adjustedP: Double, config: Detecto
     if let calibration {
         let thresholds = thresholdReport(r, calibration: calibration, config: config)
         r.thresholds = thresholds
-        if thresholds.decision == "calibrated", let t = thresholds.metrics.first(where: { $0.metric == "psi" })?.calibrated {
+        if thresholds.isCalibrated, let t = thresholds.decidingPSIThreshold {
             psiThreshold = t
             thresholdName = "\(formatFigure(t)) (calibrated on baseline chunks; fixed \(formatFigure(config.psiThreshold)))"
         }

@@ -305,7 +305,7 @@ func renderModelPage(_ d: ReportDocument) -> String {
             b += "<tr class=\"\(f.drifted ? "drifted" : "")\"><td>\(escapeHTML(f.name))\(isPrediction ? " <span class=\"muted\">(prediction)</span>" : "")</td><td>\(verdict)</td>"
             // The PSI threshold that decided: calibrated on baseline chunks (with the fixed one beside it) or fixed.
             let psiThreshold: String
-            if let t = f.thresholds, t.decision == "calibrated", let c = t.metrics.first(where: { $0.metric == "psi" })?.calibrated {
+            if let t = f.thresholds, t.isCalibrated, let c = t.decidingPSIThreshold {
                 psiThreshold = "\(fig(c)) <span class=\"muted\">calibrated (fixed \(fig(r.detector.psiThreshold)))</span>"
             } else {
                 psiThreshold = fig(r.detector.psiThreshold)

@@ -23,8 +23,7 @@ func renderTable(_ report: DriftReport, color: Bool) -> String {
         ])
         if calibrated {
             // The PSI threshold that decided: calibrated, or fixed (marked) when the baseline was too small.
-            let t = f.thresholds?.metrics.first { $0.metric == "psi" }
-            let cell = f.thresholds?.decision == "calibrated" ? t?.calibrated.map(formatFigure) : t?.fixed.map { formatFigure($0) + "*" }
+            let cell = f.thresholds.flatMap { t in t.decidingPSIThreshold.map { formatFigure($0) + (t.isCalibrated ? "" : "*") } }
             rows[rows.count - 1].insert(cell ?? "-", at: 4)
         }
     }

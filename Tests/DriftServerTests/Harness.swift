@@ -79,6 +79,26 @@ final class LiveService: @unchecked Sendable {
         return try await self.drift(model, atLeast: seq)
     }
 
+    /// Posts `batches` batches of 250 production rows and, for each row, a shadow row with the
+    /// same prediction id and the score `shadowScore(productionScore, row)` (shadow first: the
+    /// join works in either order).
+    func postShadowPairs(_ model: String, batches: Int, gen: inout FraudDemoData, shadowScore: (Double, Int) -> Double) async throws {
+        for _ in 0..<batches {
+            var production: [String] = []
+            var shadow: [String] = []
+            for k in 0..<250 {
+                var row = gen.next(drift: false)
+                production.append(FraudDemoData.jsonRow(row, ts: 1_764_000_000))
+                row.score = shadowScore(row.score, k)
+                shadow.append(FraudDemoData.jsonRow(row, ts: 1_764_000_000).replacingOccurrences(of: #""endpoint":"production""#, with: #""endpoint":"shadow""#))
+            }
+            for body in [shadow, production] {
+                let r = try await call("POST", "/v1/models/\(model)/observations", json: "{\"observations\":[" + body.joined(separator: ",") + "]}")
+                XCTAssertEqual(r.status, 202, r.text)
+            }
+        }
+    }
+
     struct Reply {
         var status: Int
         var headers: [String: String]

@@ -256,20 +256,7 @@ final class MLflowTests: XCTestCase {
 
         // Shadow traffic that agrees with production → pass → tag on version 2, alias moved.
         var jitter = SeededGenerator(seed: 4)
-        for _ in 0..<2 {
-            var production: [String] = []
-            var shadow: [String] = []
-            for _ in 0..<250 {
-                var row = gen.next(drift: false)
-                production.append(FraudDemoData.jsonRow(row, ts: 1_764_000_000))
-                row.score = min(1, row.score * (1 + Double.random(in: -0.02...0.02, using: &jitter)))
-                shadow.append(FraudDemoData.jsonRow(row, ts: 1_764_000_000).replacingOccurrences(of: #""endpoint":"production""#, with: #""endpoint":"shadow""#))
-            }
-            for body in [production, shadow] {
-                r = try await s.call("POST", "/v1/models/fraud/observations", json: "{\"observations\":[" + body.joined(separator: ",") + "]}")
-                XCTAssertEqual(r.status, 202, r.text)
-            }
-        }
+        try await s.postShadowPairs("fraud", batches: 2, gen: &gen) { score, _ in min(1, score * (1 + Double.random(in: -0.02...0.02, using: &jitter))) }
         // The gate is judged when a window closes.
         seq += 1
         _ = try await s.postWindow("fraud", drift: false, gen: &gen, seq: seq)

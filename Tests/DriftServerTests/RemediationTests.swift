@@ -161,7 +161,7 @@ final class RemediationTests: XCTestCase {
         // multiplicative jitter) → pass.
         var gen = FraudDemoData(seed: 21)
         var jitter = SeededGenerator(seed: 2)
-        try await postPairs(s, gen: &gen, windows: 1) { score, _ in min(1, score * (1 + Double.random(in: -0.02...0.02, using: &jitter))) }
+        try await s.postShadowPairs("fraud", batches: 4, gen: &gen) { score, _ in min(1, score * (1 + Double.random(in: -0.02...0.02, using: &jitter))) }
         r = try await waitForVerdict(s, version: "v2", not: "pending")
         XCTAssertEqual(r.json["verdict"] as? String, "pass", r.text)
         let decision = try XCTUnwrap(r.json["decision"] as? [String: Any])
@@ -182,7 +182,7 @@ final class RemediationTests: XCTestCase {
         r = try await s.call("POST", "/v1/models/fraud/candidates", json: #"{"version":"v3","model_uri":"s3://models/fraud/v3"}"#)
         XCTAssertEqual(r.status, 201, r.text)
         var noise = SeededGenerator(seed: 3)
-        try await postPairs(s, gen: &gen, windows: 1) { _, _ in Double.random(in: 0..<1, using: &noise) }
+        try await s.postShadowPairs("fraud", batches: 4, gen: &gen) { _, _ in Double.random(in: 0..<1, using: &noise) }
         r = try await waitForVerdict(s, version: "v3", not: "pending")
         XCTAssertEqual(r.json["verdict"] as? String, "fail", r.text)
         let reasons = (r.json["decision"] as? [String: Any])?["reasons"] as? [String] ?? []
@@ -190,26 +190,6 @@ final class RemediationTests: XCTestCase {
         _ = try await k8s.wait("the failed candidate's shadow deleted") { $0.contains { $0.method == "DELETE" && $0.path == isvcPath + "/fraud-shadow-v3" } }
         metrics = try await s.call("GET", "/metrics", contentType: nil).text
         XCTAssertTrue(metrics.contains(#"driftwatch_candidate_gate{model="fraud",candidate="v3",verdict="fail"} 1"#), metrics)
-    }
-
-    /// Posts `windows` windows of production rows and, for each row, a shadow row with the
-    /// same prediction id and the score `shadowScore(productionScore, row)`.
-    private func postPairs(_ s: LiveService, gen: inout FraudDemoData, windows: Int, shadowScore: (Double, Int) -> Double) async throws {
-        for _ in 0..<(4 * windows) {
-            var production: [String] = []
-            var shadow: [String] = []
-            for k in 0..<250 {
-                var row = gen.next(drift: false)
-                production.append(FraudDemoData.jsonRow(row, ts: 1_764_000_000))
-                row.score = shadowScore(row.score, k)
-                shadow.append(FraudDemoData.jsonRow(row, ts: 1_764_000_000).replacingOccurrences(of: #""endpoint":"production""#, with: #""endpoint":"shadow""#))
-            }
-            // Shadow first for half the batches: the join works in either order.
-            for body in [shadow, production] {
-                let r = try await s.call("POST", "/v1/models/fraud/observations", json: "{\"observations\":[" + body.joined(separator: ",") + "]}")
-                XCTAssertEqual(r.status, 202, r.text)
-            }
-        }
     }
 
     private func waitForVerdict(_ s: LiveService, version: String, not pending: String) async throws -> LiveService.Reply {
