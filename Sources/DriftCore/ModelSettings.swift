@@ -12,6 +12,13 @@ public struct ModelSettings: Sendable, Codable, Equatable {
             self.name = name
             self.kind = kind
         }
+        enum CodingKeys: String, CodingKey, CaseIterable { case name, kind }
+        public init(from decoder: Decoder) throws {
+            try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            kind = try c.decode(FeatureKind.self, forKey: .kind)
+        }
     }
 
     /// Windows close after `rows` production observations, or `seconds` after they opened.
@@ -21,6 +28,13 @@ public struct ModelSettings: Sendable, Codable, Equatable {
         public init(rows: Int? = nil, seconds: Double? = nil) {
             self.rows = rows
             self.seconds = seconds
+        }
+        enum CodingKeys: String, CodingKey, CaseIterable { case rows, seconds }
+        public init(from decoder: Decoder) throws {
+            try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            rows = try c.decodeIfPresent(Int.self, forKey: .rows)
+            seconds = try c.decodeIfPresent(Double.self, forKey: .seconds)
         }
     }
 
@@ -32,13 +46,24 @@ public struct ModelSettings: Sendable, Codable, Equatable {
             self.windows = windows
             self.of = of
         }
+        enum CodingKeys: String, CodingKey, CaseIterable { case windows, of }
+        public init(from decoder: Decoder) throws {
+            try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            windows = try c.decode(Int.self, forKey: .windows)
+            of = try c.decode(Int.self, forKey: .of)
+        }
     }
 
     /// A confirmed episode resolves after `cleanWindows` clean windows in a row.
     public struct ResolveSpec: Sendable, Codable, Equatable {
         public var cleanWindows: Int
-        enum CodingKeys: String, CodingKey { case cleanWindows = "clean_windows" }
+        enum CodingKeys: String, CodingKey, CaseIterable { case cleanWindows = "clean_windows" }
         public init(cleanWindows: Int) { self.cleanWindows = cleanWindows }
+        public init(from decoder: Decoder) throws {
+            try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
+            cleanWindows = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .cleanWindows)
+        }
     }
 
     public var features: [FeatureSpec]
@@ -64,19 +89,22 @@ public struct ModelSettings: Sendable, Codable, Equatable {
         /// PCA components kept to explain this share of the baseline's variance.
         public var varianceShare: Double
         public init(varianceShare: Double = 0.65) { self.varianceShare = varianceShare }
-        enum CodingKeys: String, CodingKey { case varianceShare = "variance_share" }
+        enum CodingKeys: String, CodingKey, CaseIterable { case varianceShare = "variance_share" }
         public init(from decoder: Decoder) throws {
+            try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
             let c = try decoder.container(keyedBy: CodingKeys.self)
             varianceShare = try c.decodeIfPresent(Double.self, forKey: .varianceShare) ?? 0.65
         }
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case features, prediction, window, minRows = "min_rows", detector, confirm, resolve
         case retentionHours = "retention_hours", quality, multivariate, mlflow
     }
 
     public static let defaultWindow = WindowSpec(rows: 1000)
+    /// The most features one model may declare.
+    public static let maxFeatures = 1000
     public static let defaultConfirm = ConfirmSpec(windows: 2, of: 3)
     public static let defaultResolve = ResolveSpec(cleanWindows: 3)
 
@@ -95,6 +123,7 @@ public struct ModelSettings: Sendable, Codable, Equatable {
     }
 
     public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         features = try c.decodeIfPresent([FeatureSpec].self, forKey: .features) ?? []
         prediction = try c.decodeIfPresent(FeatureSpec.self, forKey: .prediction)
@@ -112,6 +141,9 @@ public struct ModelSettings: Sendable, Codable, Equatable {
     /// Checks everything a person could get wrong, with a message that says how to fix it.
     public func validate() throws {
         func fail(_ m: String) -> ConfigError { ConfigError(message: m) }
+        guard features.count <= Self.maxFeatures else {
+            throw fail("a model has at most \(Self.maxFeatures) features (each is a set of series in /metrics), got \(features.count)")
+        }
         var seen = Set<String>()
         for f in features + (prediction.map { [$0] } ?? []) {
             guard isValidFeatureName(f.name) else {
@@ -200,12 +232,13 @@ public struct QualitySpec: Sendable, Codable, Equatable {
         self.resolve = resolve
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case task, threshold, label, segment, metric, tolerance, minLabelledRows = "min_labelled_rows"
         case labelHorizonHours = "label_horizon_hours", confirm, resolve
     }
 
     public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let task = try c.decode(Task.self, forKey: .task)
         let d = QualitySpec(task: task)
@@ -235,13 +268,17 @@ public struct QualitySpec: Sendable, Codable, Equatable {
     }
 }
 
-/// Model names: `[A-Za-z0-9_.-]{1,128}` (they appear in URLs and metric labels).
+/// Model names: `[A-Za-z0-9][A-Za-z0-9_.-]{0,127}` (they appear in URLs, file-like paths and
+/// metric labels). The first character must be a letter or digit, so `.`, `..` and `-` — path
+/// segments and option-like names — are refused.
 public func isValidModelName(_ name: String) -> Bool {
-    guard (1...128).contains(name.utf8.count) else { return false }
-    return name.utf8.allSatisfy { c in
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2E || c == 0x2D
-    }
+    guard (1...128).contains(name.utf8.count), let first = name.utf8.first else { return false }
+    func alphanumeric(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) }
+    return alphanumeric(first) && name.utf8.allSatisfy { c in alphanumeric(c) || c == 0x5F || c == 0x2E || c == 0x2D }
 }
+
+/// The rule of `isValidModelName`, for messages.
+public let modelNamePattern = "[A-Za-z0-9][A-Za-z0-9_.-]{0,127}"
 
 /// Feature names become metric label values and HTML text: printable, no quotes or
 /// backslashes, 1–128 bytes.
@@ -287,12 +324,13 @@ public struct MLflowSpec: Sendable, Codable, Equatable {
         pollSeconds = 60
     }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case url, model, alias, stage, tokenFile = "token_file", tokenEnv = "token_env"
         case baselineArtifact = "baseline_artifact", experiment, pollSeconds = "poll_seconds", promoteAlias = "promote_alias"
     }
 
     public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         url = try c.decode(String.self, forKey: .url)
         model = try c.decode(String.self, forKey: .model)

@@ -13,13 +13,23 @@ public struct DecodedBatch: Sendable {
 }
 
 /// The request as a whole cannot be used (not JSON, wrong shape, too many rows, columns of
-/// different lengths, corrupt gzip, …). The server answers HTTP 400 with `message`, which says
-/// what is wrong and where (byte offsets for syntax errors).
+/// different lengths, corrupt gzip, …). The server answers HTTP 400 (413 for `tooManyRows`)
+/// with `message`, which says what is wrong and where (byte offsets for syntax errors).
 public struct IngestDecodingError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var message: String
+    /// Why the request is refused as a whole.
+    public enum Kind: Sendable, Equatable {
+        /// Not the format, or not a shape of it.
+        case malformed
+        /// More rows than one request may carry: the sender should split it.
+        case tooManyRows
+    }
 
-    public init(_ message: String) {
+    public var message: String
+    public var kind: Kind
+
+    public init(_ message: String, kind: Kind = .malformed) {
         self.message = message
+        self.kind = kind
     }
 
     public var description: String { message }
@@ -126,5 +136,6 @@ func quoted(_ text: String) -> String {
 }
 
 func tooManyRowsError(_ maxRows: Int) -> IngestDecodingError {
-    IngestDecodingError("too many observations in one request: the limit is \(maxRows); split the batch into smaller requests")
+    IngestDecodingError("too many observations in one request: the limit is \(maxRows) (max_rows_per_request); split the batch into smaller requests",
+                        kind: .tooManyRows)
 }

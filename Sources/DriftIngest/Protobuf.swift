@@ -114,12 +114,17 @@ private func storedColumn(_ column: IngestColumn, name: String) -> PBColumn {
 private func convert(_ m: PBBatch, ingest: (defaultEndpoint: Endpoint, maxRows: Int)?) throws(IngestDecodingError) -> DecodedBatch {
     let what = ingest == nil ? "stored batch" : "protobuf batch"
     // Row count: `count`, or when 0 the length the per-row fields agree on.
-    var n = Int(m.count)
-    if n == 0 {
-        n = Swift.max(m.ids.count, m.timestamps.count, m.endpoints.count)
-        for c in m.features { n = Swift.max(n, c.numbers.count, c.texts.count) }
-        if m.hasPredictions { n = Swift.max(n, m.predictions.numbers.count, m.predictions.texts.count) }
+    var longest = Swift.max(m.ids.count, m.timestamps.count, m.endpoints.count)
+    for c in m.features { longest = Swift.max(longest, c.numbers.count, c.texts.count) }
+    if m.hasPredictions { longest = Swift.max(longest, m.predictions.numbers.count, m.predictions.texts.count) }
+    let n = m.count == 0 ? longest : Int(m.count)
+    // Each per-row field is checked against `n` below (a length that differs names the field);
+    // what is left is a `count` that no field backs at all — a 4-byte message claiming a million
+    // all-missing rows — which is refused rather than stored.
+    if ingest != nil && n > 0 && longest == 0 {
+        throw IngestDecodingError("\(what): count says \(n) rows but no per-row field (ids, timestamps, endpoints, a column's numbers or texts) holds them; send the rows' values or leave count at 0")
     }
+
     if let ingest, n > ingest.maxRows { throw tooManyRowsError(ingest.maxRows) }
     // A stored blob has no request limit; a corrupt count must still not allocate gigabytes.
     if ingest == nil && n > 100_000_000 { throw IngestDecodingError("\(what): implausible row count \(n)") }

@@ -65,38 +65,29 @@ public struct ServerConfigError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// Checks the bearer token's scope for each route. Health and metrics stay open (probes and
-/// Prometheus scrape without credentials); with no tokens configured everything is open.
-struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
+/// Checks a request's bearer token against the access its matched route declares.
+/// With no tokens configured every route is open (the service then listens on loopback only,
+/// unless `--insecure`).
+struct Authorizer: Sendable {
     let tokens: TokenTable
     /// `kserve_without_token`: KServe's payload logger sends no Authorization header.
     var kserveWithoutToken = false
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard !tokens.isEmpty, let needed = Self.scope(for: request) else { return try await next(request, context) }
-        if kserveWithoutToken && request.uri.path == "/v1/kserve" { return try await next(request, context) }
+    func authorize(_ request: Request, _ access: RouteAccess) throws {
+        guard !tokens.isEmpty, let needed = access.requiredScope else { return }
+        if access == .kserveLogger && kserveWithoutToken { return }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             var p = Problem(.unauthorized, "this route needs a bearer token with scope \"\(needed.rawValue)\" (Authorization: Bearer TOKEN)")
             p.headers[.wwwAuthenticate] = "Bearer"
             throw p
         }
         guard let scopes = tokens.scopes(for: String(header.dropFirst(7))) else {
-            var p = Problem(.unauthorized, "unknown bearer token")
+            var p = Problem(.unauthorized, "unknown bearer token: use a token from the tokens file")
             p.headers[.wwwAuthenticate] = "Bearer error=\"invalid_token\""
             throw p
         }
         guard scopes.contains(needed) else {
-            throw Problem(.forbidden, "the token lacks scope \"\(needed.rawValue)\" for \(request.method) \(request.uri.path)")
+            throw Problem(.forbidden, "the token lacks scope \"\(needed.rawValue)\" for \(request.method) \(request.uri.path): use a token with that scope")
         }
-        return try await next(request, context)
-    }
-
-    static func scope(for request: Request) -> Scope? {
-        let path = request.uri.path
-        if path == "/healthz" || path == "/readyz" || path == "/metrics" { return nil }
-        if request.method == .get || request.method == .head { return .read }
-        // Candidates come from the training job, with an ingest token like the sidecars'.
-        if path == "/v1/kserve" || path.hasSuffix("/observations") || path.hasSuffix("/labels") || path.hasSuffix("/candidates") { return .ingest }
-        return .admin
     }
 }

@@ -21,6 +21,29 @@ public final class DriftMetrics: Sendable {
 
     public init() {}
 
+    /// The most distinct values a sender-chosen label may take per model and metric family;
+    /// values beyond become `_other`. With at most `max_models` models and a schema of at most
+    /// 1,000 features, this bounds every family of /metrics (README, "Limits").
+    public static let senderLabelValuesPerModel = 100
+    /// The value that stands for every label value past the bound.
+    public static let overflowLabelValue = "_other"
+
+    /// Sender-chosen label values seen so far, by model and family.
+    private let senderLabelValues = Mutex<[String: [String: Set<String>]]>([:])
+
+    /// `value` while fewer than `senderLabelValuesPerModel` distinct values are in use for this
+    /// model and family (or it is one of them), else `_other`.
+    func bounded(_ model: String, _ family: String, _ value: String) -> String {
+        senderLabelValues.withLock { all in
+            var seen = all[model, default: [:]][family, default: []]
+            if seen.contains(value) { return value }
+            guard seen.count < Self.senderLabelValuesPerModel, isValidFeatureName(value) else { return Self.overflowLabelValue }
+            seen.insert(value)
+            all[model, default: [:]][family] = seen
+            return value
+        }
+    }
+
     /// Every series created for a model, so deleting the model removes them from /metrics.
     private struct ModelSeries {
         var gauges: [ObjectIdentifier: Prometheus.Gauge] = [:]
@@ -49,6 +72,7 @@ public final class DriftMetrics: Sendable {
 
     /// Removes every series of a deleted model.
     public func removeModel(_ model: String) {
+        senderLabelValues.withLock { $0[model] = nil }
         guard let s = series.withLock({ $0.removeValue(forKey: model) }) else { return }
         for g in s.gauges.values { registry.unregisterGauge(g) }
         for c in s.counters.values { registry.unregisterCounter(c) }
@@ -91,6 +115,8 @@ public final class DriftMetrics: Sendable {
     }
 
     public func violation(model: String, feature: String, check: QualityCheck, _ n: Int) {
+        // Unknown features are named by the sender: bounded, unlike the schema's own.
+        let feature = check == .unknownFeature ? bounded(model, "unknown_feature", feature) : feature
         counter(model, d("driftwatch_data_quality_violations_total", "Data-quality violations at ingest: missing, nan, infinite, wrong_type, out_of_range (of the baseline), unseen_category, unknown_feature."),
                 [("model", model), ("feature", feature), ("check", check.rawValue)]).increment(by: Int64(n))
     }
@@ -182,6 +208,7 @@ public final class DriftMetrics: Sendable {
 
     /// The candidate's current gate verdict: 1 for it, 0 for the other verdicts.
     public func candidateGate(model: String, candidate: String, verdict: GateVerdict) {
+        let candidate = bounded(model, "candidate", candidate)
         for v in GateVerdict.allCases {
             gauge(model, d("driftwatch_candidate_gate", "Validation gate of a candidate model against production on shadow traffic: 1 for its current verdict (pending, pass, fail)."),
                   [("model", model), ("candidate", candidate), ("verdict", v.rawValue)]).set(v == verdict ? 1.0 : 0.0)
@@ -198,6 +225,7 @@ public final class DriftMetrics: Sendable {
 
     public func qualitySegment(model: String, metric: String, segment: String, _ value: Double?) {
         guard let value, value.isFinite else { return }
+        let segment = bounded(model, "segment", segment)
         gauge(model, d("driftwatch_model_quality_segment", "Realized quality of the primary metric per segment value (latest window with enough labels)."),
               [("model", model), ("metric", metric), ("segment", segment)]).set(value)
     }

@@ -3,6 +3,7 @@ import DriftIngest
 import DriftStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Metrics
 import NIOCore
@@ -41,6 +42,7 @@ public final class DriftService: Sendable {
     let logger: Logger
     let models = ModelRegistry()
     let gate: IngestGate
+    let bodyBudget: BodyBudget
     let tokens: TokenTable
     let kserveJoin = KServeJoin()
     let clock: @Sendable () -> Date
@@ -62,6 +64,7 @@ public final class DriftService: Sendable {
         self.metrics = metrics
         self.clock = clock
         self.gate = IngestGate(limit: config.maxInflightIngest)
+        self.bodyBudget = BodyBudget(limit: config.maxBufferedBodyBytes)
         self.alertPolicy = config.alertmanager.flatMap { am in
             am.urls.isEmpty ? nil : AlertPolicy(config: am, publicURL: config.resolvedPublicURL)
         }
@@ -95,14 +98,20 @@ public final class DriftService: Sendable {
     public func makeApplication(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
         -> some ApplicationProtocol
     {
-        let router = Router(context: BasicRequestContext.self)
+        let table = routeTable
+        // HEAD is answered for every GET route (same authorization, no body).
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.middlewares.add(RequestGuard(largestBody: Swift.max(config.maxBaselineBytes, config.maxBodyBytes)))
         router.middlewares.add(LogRequestsMiddleware(.info))
         router.middlewares.add(MetricsMiddleware())
-        router.middlewares.add(ProblemMiddleware())
-        router.middlewares.add(AuthMiddleware(tokens: tokens, kserveWithoutToken: config.kserveWithoutToken))
-        addRoutes(to: router)
+        router.middlewares.add(ProblemMiddleware(methods: { table.methods(for: $0) }))
+        table.register(on: router)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [HTTPErrorHandler()],
+            idleTimeout: .milliseconds(Int64(config.idleTimeoutSeconds * 1000)))
         var app = Application(
             router: router,
+            server: .http1(configuration: http1),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "driftwatch"),
             onServerRunning: onServerRunning,
             logger: logger)
@@ -111,6 +120,11 @@ public final class DriftService: Sendable {
         // go through the outbox, its registry is polled for candidates).
         app.addServices(ActionDispatcher(service: self, policy: alertPolicy, client: alertPolicy.map { AlertmanagerClient(config: $0.config) }))
         return app
+    }
+
+    /// Every route with its access, as served (the OpenAPI test walks it).
+    var routeTable: RouteTable {
+        RouteTable(routes: routes, authorizer: Authorizer(tokens: tokens, kserveWithoutToken: config.kserveWithoutToken))
     }
 
     func makeMonitor(name: String, settings: ModelSettings) -> ModelMonitor {
@@ -139,7 +153,7 @@ public final class DriftService: Sendable {
     }
 
     func monitor(_ name: String) async throws -> ModelMonitor {
-        guard isValidModelName(name) else { throw Problem.badRequest("model name \"\(name)\" must match [A-Za-z0-9_.-]{1,128}") }
+        guard isValidModelName(name) else { throw Problem.badRequest("model name \"\(name)\" must match \(modelNamePattern)") }
         guard let m = await models.monitor(name) else {
             throw Problem.notFound("no model named \"\(name)\": create it with PUT /v1/models/\(name)")
         }

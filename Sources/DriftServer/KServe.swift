@@ -74,7 +74,7 @@ extension DriftService {
         }
         let isRequest = type == Self.kserveRequestType
         let settings = await m.settings
-        let body = try await readBody(request, decodeGzip: true)
+        let body = try await readBody(request, .ingest)
         let payload: KServePayload
         do {
             payload = try decodeKServeInference(body, featureNames: settings.features.map(\.name), outputName: settings.prediction?.name)

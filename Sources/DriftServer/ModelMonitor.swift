@@ -183,16 +183,9 @@ actor ModelMonitor {
 
     private func count(_ tally: IngestTally) {
         for (endpoint, n) in tally.rowsByEndpoint { metrics.observations(model: name, endpoint: endpoint, n) }
-        var unknownNames = 0
         for (feature, checks) in tally.violations {
             for (check, n) in checks {
-                if check == .unknownFeature {
-                    // Sender-chosen names: bounded label cardinality.
-                    unknownNames += 1
-                    let label = isValidFeatureName(feature) && unknownNames <= 50 ? feature : "_other"
-                    metrics.violation(model: name, feature: label, check: check, n)
-                    continue
-                }
+                // Unknown feature names are the sender's: DriftMetrics bounds their label values.
                 metrics.violation(model: name, feature: feature, check: check, n)
                 if check == .missing { metrics.missing(model: name, feature: feature, n) }
             }

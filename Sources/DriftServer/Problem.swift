@@ -1,3 +1,5 @@
+import DriftCore
+import DriftIngest
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -10,7 +12,6 @@ public struct Problem: Error, Sendable {
     public var title: String
     public var detail: String
     public var headers: HTTPFields = [:]
-    public var extra: [String: String] = [:]
 
     public init(_ status: HTTPResponse.Status, _ detail: String, title: String? = nil) {
         self.status = status
@@ -23,34 +24,66 @@ public struct Problem: Error, Sendable {
     public static func conflict(_ d: String) -> Problem { Problem(.conflict, d) }
     public static func unprocessable(_ d: String) -> Problem { Problem(.unprocessableContent, d) }
 
+    /// This problem, and the connection closed after the answer: for bodies refused unread
+    /// (too large, too slow), which must not be drained (HTTPErrorHandler closes it).
+    public func closingConnection() -> Problem {
+        var p = self
+        p.headers[.connection] = "close"
+        return p
+    }
+
+    /// The RFC 9457 document.
+    struct Document: Codable, Equatable {
+        var type: String
+        var title: String
+        var status: Int
+        var detail: String
+    }
+
+    var body: [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Four strings and an integer always encode.
+        let document = Document(type: "about:blank", title: title, status: Int(status.code), detail: detail)
+        return (try? encoder.encode(document)).map(Array.init) ?? Array("{\"status\":\(status.code)}".utf8)
+    }
+
     public var response: Response {
-        var object: [String: Any] = [
-            "type": "about:blank", "title": title, "status": Int(status.code), "detail": detail,
-        ]
-        for (k, v) in extra { object[k] = v }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        let bytes = body
         var h = headers
         h[.contentType] = "application/problem+json"
-        return Response(status: status, headers: h, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        h[.contentLength] = String(bytes.count)
+        return Response(status: status, headers: h, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
 
-/// Turns every error thrown by a route (and the router's own 404/405) into a problem response.
+/// Turns every error thrown by a route (and the router's own 404) into a problem response; a
+/// path served under other methods answers 405 with `Allow`.
 struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The methods each path is served with (the route table), for 405 answers.
+    let methods: @Sendable (Substring) -> [HTTPRequest.Method]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let p as Problem {
             return p.response
         } catch let e as HTTPError {
-            let detail: String
+            var p: Problem
             switch e.status {
-            case .notFound: detail = "no route for \(request.method) \(request.uri.path)"
-            case .contentTooLarge: detail = "request body is larger than the configured limit"
-            default: detail = e.body ?? e.status.reasonPhrase
+            case .notFound:
+                let allowed = methods(request.uri.path[...])
+                if allowed.isEmpty {
+                    p = Problem(.notFound, "no route for \(request.method) \(request.uri.path): see GET /openapi.json for the API")
+                } else {
+                    let list = allowed.map(\.rawValue).joined(separator: ", ")
+                    p = Problem(.methodNotAllowed, "\(request.uri.path) is served with \(list), not \(request.method)")
+                    p.headers[.allow] = list
+                }
+            case .contentTooLarge: p = Problem(e.status, "request body is larger than the configured limit")
+            default: p = Problem(e.status, e.body ?? e.status.reasonPhrase)
             }
-            var p = Problem(e.status, detail)
-            p.headers = e.headers
+            for field in e.headers where p.headers[field.name] == nil { p.headers[field.name] = field.value }
             return p.response
         } catch {
             context.logger.error("unhandled error", metadata: ["error": .string("\(error)"), "path": .string(request.uri.path)])
@@ -61,5 +94,36 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 
 func jsonResponse<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
     let data = try reportEncoder.encode(value)
-    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    return Response(status: status, headers: [.contentType: "application/json", .contentLength: String(data.count)],
+                    body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+extension Problem {
+    /// The answer to a body that could not be decoded: 413 when it holds more rows than one
+    /// request may (split it), else 400; `what` names the body ("labels", "KServe request body").
+    init(_ error: IngestDecodingError, what: String? = nil) {
+        let detail = what.map { "\($0): \(error.message)" } ?? error.message
+        switch error.kind {
+        case .malformed: self.init(.badRequest, detail)
+        case .tooManyRows: self.init(.contentTooLarge, detail)
+        }
+    }
+}
+
+/// Decodes a JSON settings-like body (model settings, candidates) into its type. A syntax
+/// error names its byte offset, a type or key error its field (`detector.alpha: expected Double`),
+/// a validation error its rule; all are 400/422 problems that say what to change.
+func decodeJSONBody<T: Decodable>(_ type: T.Type, _ body: [UInt8], what: String) throws -> T {
+    do {
+        try checkJSONSyntax(body)
+    } catch {
+        throw Problem.badRequest("\(what): \(error.message)")
+    }
+    do {
+        return try JSONDecoder().decode(T.self, from: Data(body))
+    } catch let e as DecodingError {
+        throw Problem.badRequest("\(what): \(describe(e))")
+    } catch let e as ConfigError {
+        throw Problem.unprocessable("\(what): \(e.message)")
+    }
 }

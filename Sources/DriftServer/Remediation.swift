@@ -20,9 +20,10 @@ public struct RemediationConfiguration: Sendable, Codable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey { case kubernetes, retrain, shadow, gate, promotion, models }
+    enum CodingKeys: String, CodingKey, CaseIterable { case kubernetes, retrain, shadow, gate, promotion, models }
 
     public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         kubernetes = try c.decodeIfPresent(KubernetesAccess.self, forKey: .kubernetes)
         retrain = try c.decodeIfPresent(RetrainConfiguration.self, forKey: .retrain)
@@ -97,12 +98,13 @@ public struct RetrainConfiguration: Sendable, Codable, Equatable {
 
     public init(kind: Kind) { self.kind = kind }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case kind, job, argo, webhookURL = "webhook_url", cooldownSeconds = "cooldown_seconds"
         case maxConcurrent = "max_concurrent", pollSeconds = "poll_seconds"
     }
 
     public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         kind = try c.decode(Kind.self, forKey: .kind)
         job = try c.decodeIfPresent(JobTemplate.self, forKey: .job)
@@ -149,13 +151,14 @@ public struct JobTemplate: Sendable, Codable, Equatable {
 
     public init(image: String) { self.image = image }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case image, command, args, gpus, nodeSelector = "node_selector", cpu, memory, backoffLimit = "backoff_limit"
         case activeDeadlineSeconds = "active_deadline_seconds", ttlSecondsAfterFinished = "ttl_seconds_after_finished"
         case serviceAccountName = "service_account_name", env
     }
 
     public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = JobTemplate(image: "")
         image = try c.decode(String.self, forKey: .image)
@@ -217,12 +220,13 @@ public struct ShadowConfiguration: Sendable, Codable, Equatable {
 
     public init(modelFormat: String) { self.modelFormat = modelFormat }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case modelFormat = "model_format", gpus, nodeSelector = "node_selector", cpu, memory, loggerURL = "logger_url"
         case deleteOnFail = "delete_on_fail", deleteOnResolve = "delete_on_resolve"
     }
 
     public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = ShadowConfiguration(modelFormat: "")
         modelFormat = try c.decode(String.self, forKey: .modelFormat)

@@ -11,44 +11,64 @@ extension HTTPField.Name {
 }
 
 extension DriftService {
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/healthz") { _, _ in Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n"))) }
-        router.get("/readyz") { _, _ in try await self.ready() }
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition())))
-        }
+    /// The whole HTTP API: method, path, who may call it, handler. The router, the
+    /// authorization, the 405 answers and the OpenAPI document's test all read this one table.
+    var routes: [APIRoute] {
+        [
+            APIRoute(.get, "/healthz", .open) { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+            },
+            APIRoute(.get, "/readyz", .open) { _, _ in try await self.ready() },
+            APIRoute(.get, "/metrics", .open) { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                         body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition())))
+            },
+            APIRoute(.get, "/openapi.json", .open) { _, _ in openAPIResponse() },
 
-        router.get("/v1/models") { _, _ in try await self.listModels() }
-        router.put("/v1/models/:model") { request, context in try await self.putModel(request, context) }
-        router.get("/v1/models/:model") { _, context in
-            try jsonResponse(try await self.monitor(try context.parameters.require("model")).status())
-        }
-        router.delete("/v1/models/:model") { _, context in try await self.deleteModel(try context.parameters.require("model")) }
-        router.put("/v1/models/:model/baseline") { request, context in try await self.putBaseline(request, context) }
-        router.post("/v1/models/:model/observations") { request, context in try await self.postObservations(request, context) }
-        router.post("/v1/models/:model/evaluate") { _, context in try await self.evaluateNow(try context.parameters.require("model")) }
-        router.get("/v1/models/:model/drift") { _, context in try await self.latestDrift(try context.parameters.require("model")) }
-        router.get("/v1/models/:model/windows") { request, context in try await self.listWindows(request, context) }
-        router.get("/v1/models/:model/episodes") { request, context in try await self.listEpisodes(request, context) }
-        router.post("/v1/models/:model/candidates") { request, context in try await self.postCandidate(request, context) }
-        router.post("/v1/models/:model/labels") { request, context in try await self.postLabels(request, context) }
-        router.get("/v1/models/:model/report") { request, context in
-            let name = try context.parameters.require("model")
-            return try jsonResponse(try await self.reportDocument(name, episodeID: try self.episodeParameter(request.uri.queryParameters["episode"].map(String.init))))
-        }
-        // The on-call pages (HTML, no external assets).
-        router.get("/") { _, _ in try await self.indexPage() }
-        router.get("/models/:model") { _, context in
-            htmlResponse(renderModelPage(try await self.reportDocument(try context.parameters.require("model"), episodeID: nil)))
-        }
-        router.get("/models/:model/episodes/:episode") { _, context in
-            let id = try self.episodeParameter(context.parameters.get("episode"))
-            return htmlResponse(renderModelPage(try await self.reportDocument(try context.parameters.require("model"), episodeID: id)))
-        }
-        router.get("/v1/models/:model/quality") { request, context in try await self.getQuality(request, context) }
-        router.get("/v1/models/:model/candidates") { _, context in try await self.listCandidates(try context.parameters.require("model")) }
-        router.post("/v1/kserve") { request, context in try await self.postKServe(request, context) }
+            APIRoute(.get, "/v1/models", .scope(.read)) { _, _ in try await self.listModels() },
+            APIRoute(.put, "/v1/models/:model", .scope(.admin)) { request, context in try await self.putModel(request, context) },
+            APIRoute(.get, "/v1/models/:model", .scope(.read)) { _, context in
+                try jsonResponse(try await self.monitor(try context.parameters.require("model")).status())
+            },
+            APIRoute(.delete, "/v1/models/:model", .scope(.admin)) { _, context in
+                try await self.deleteModel(try context.parameters.require("model"))
+            },
+            APIRoute(.put, "/v1/models/:model/baseline", .scope(.admin)) { request, context in try await self.putBaseline(request, context) },
+            APIRoute(.post, "/v1/models/:model/observations", .scope(.ingest)) { request, context in
+                try await self.postObservations(request, context)
+            },
+            APIRoute(.post, "/v1/models/:model/evaluate", .scope(.admin)) { _, context in
+                try await self.evaluateNow(try context.parameters.require("model"))
+            },
+            APIRoute(.get, "/v1/models/:model/drift", .scope(.read)) { _, context in
+                try await self.latestDrift(try context.parameters.require("model"))
+            },
+            APIRoute(.get, "/v1/models/:model/windows", .scope(.read)) { request, context in try await self.listWindows(request, context) },
+            APIRoute(.get, "/v1/models/:model/episodes", .scope(.read)) { request, context in try await self.listEpisodes(request, context) },
+            // Candidates come from the retraining job, with an ingest token like the sidecars'.
+            APIRoute(.post, "/v1/models/:model/candidates", .scope(.ingest)) { request, context in try await self.postCandidate(request, context) },
+            APIRoute(.get, "/v1/models/:model/candidates", .scope(.read)) { _, context in
+                try await self.listCandidates(try context.parameters.require("model"))
+            },
+            APIRoute(.post, "/v1/models/:model/labels", .scope(.ingest)) { request, context in try await self.postLabels(request, context) },
+            APIRoute(.get, "/v1/models/:model/quality", .scope(.read)) { request, context in try await self.getQuality(request, context) },
+            APIRoute(.get, "/v1/models/:model/report", .scope(.read)) { request, context in
+                let name = try context.parameters.require("model")
+                let episode = try self.episodeParameter(request.uri.queryParameters["episode"].map(String.init))
+                return try jsonResponse(try await self.reportDocument(name, episodeID: episode))
+            },
+            APIRoute(.post, "/v1/kserve", .kserveLogger) { request, context in try await self.postKServe(request, context) },
+
+            // The on-call pages (HTML, no external assets).
+            APIRoute(.get, "/", .scope(.read)) { _, _ in try await self.indexPage() },
+            APIRoute(.get, "/models/:model", .scope(.read)) { _, context in
+                htmlResponse(renderModelPage(try await self.reportDocument(try context.parameters.require("model"), episodeID: nil)))
+            },
+            APIRoute(.get, "/models/:model/episodes/:episode", .scope(.read)) { _, context in
+                let id = try self.episodeParameter(context.parameters.get("episode"))
+                return htmlResponse(renderModelPage(try await self.reportDocument(try context.parameters.require("model"), episodeID: id)))
+            },
+        ]
     }
 
     // MARK: health
@@ -71,18 +91,12 @@ extension DriftService {
 
     func putModel(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = try context.parameters.require("model")
-        guard isValidModelName(name) else { throw Problem.badRequest("model name \"\(name)\" must match [A-Za-z0-9_.-]{1,128}") }
-        let body = try await readBody(request, decodeGzip: false)
-        let settings: ModelSettings
-        do {
-            settings = try JSONDecoder().decode(ModelSettings.self, from: Data(body))
-        } catch let e as DecodingError {
-            throw Problem.badRequest("model settings: \(describe(e))")
-        } catch let e as ConfigError {
-            throw Problem.unprocessable("model settings: \(e.message)")
-        }
+        guard isValidModelName(name) else { throw Problem.badRequest("model name \"\(name)\" must match \(modelNamePattern)") }
+        let body = try await readBody(request, .settings)
+        let settings = try decodeJSONBody(ModelSettings.self, body, what: "model settings")
         do { try settings.validate() } catch { throw Problem.unprocessable("model settings: \(error)") }
         guard !settings.features.isEmpty else { throw Problem.unprocessable("model settings: \"features\" must name at least one feature") }
+        if await models.monitor(name) == nil { try await checkModelCapacity() }
         _ = try store.upsertModel(name: name, settingsJSON: try encodeSettings(settings), now: clock())
         let created: Bool
         if let existing = await models.monitor(name) {
@@ -93,6 +107,14 @@ extension DriftService {
             created = true
         }
         return try jsonResponse(try await monitor(name).status(), status: created ? .created : .ok)
+    }
+
+    /// A new model would pass `max_models`: 409, before anything is stored.
+    func checkModelCapacity() async throws {
+        let count = await models.all().count
+        guard count < config.maxModels else {
+            throw Problem.conflict("the service holds \(count) models, the limit (max_models); delete a model or raise max_models")
+        }
     }
 
     func deleteModel(_ name: String) async throws -> Response {
@@ -107,7 +129,7 @@ extension DriftService {
 
     func putBaseline(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = try context.parameters.require("model")
-        guard isValidModelName(name) else { throw Problem.badRequest("model name \"\(name)\" must match [A-Za-z0-9_.-]{1,128}") }
+        guard isValidModelName(name) else { throw Problem.badRequest("model name \"\(name)\" must match \(modelNamePattern)") }
         let q = request.uri.queryParameters
         var body: [UInt8]
         var contentType = request.headers[.contentType]
@@ -118,7 +140,7 @@ extension DriftService {
             contentType = "text/csv"
             mlflow = (fetched.link, fetched.client)
         } else {
-            body = try await readBody(request, decodeGzip: true, baseline: true)
+            body = try await readBody(request, .baseline)
         }
         func list(_ key: String) -> [String] {
             q.get(key).map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } ?? []
@@ -159,6 +181,7 @@ extension DriftService {
         let profile = BaselineProfile(table: kept, config: schema.detector)
         let blob = BaselineCodec.encode(profile)
         if existing == nil {
+            try await checkModelCapacity()
             _ = try store.upsertModel(name: name, settingsJSON: try encodeSettings(schema), now: clock())
             await models.insert(makeMonitor(name: name, settings: schema))
         }
@@ -296,6 +319,16 @@ extension DriftService {
     func postObservations(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = try context.parameters.require("model")
         let m = try await monitor(name)
+        let receivedAt = clock()
+        // The body is read before an ingest slot is taken: a slow or stalled sender waits on
+        // its own deadline and never holds a slot that a working sender needs.
+        let body: [UInt8]
+        do {
+            body = try await readBody(request, .ingest)
+        } catch let p as Problem {
+            metrics.rejected(model: name, reason: p.status == .contentTooLarge ? "too_large" : "bad_body", 1)
+            throw p
+        }
         guard await gate.enter() else {
             metrics.rejected(model: name, reason: "backpressure", 1)
             var p = Problem(.tooManyRequests, "the store is behind; retry after 1 s")
@@ -303,7 +336,7 @@ extension DriftService {
             throw p
         }
         do {
-            let response = try await ingest(request, monitor: m, name: name)
+            let response = try await ingest(request, body: body, receivedAt: receivedAt, monitor: m, name: name)
             await gate.leave()
             return response
         } catch {
@@ -312,25 +345,17 @@ extension DriftService {
         }
     }
 
-    private func ingest(_ request: Request, monitor m: ModelMonitor, name: String) async throws -> Response {
-        let receivedAt = clock()
-        let body: [UInt8]
-        do {
-            body = try await readBody(request, decodeGzip: true)
-        } catch let p as Problem {
-            metrics.rejected(model: name, reason: p.status == .contentTooLarge ? "too_large" : "bad_body", 1)
-            throw p
-        }
+    private func ingest(_ request: Request, body: [UInt8], receivedAt: Date, monitor m: ModelMonitor, name: String) async throws -> Response {
         guard let format = IngestFormat(contentType: request.headers[.contentType], body: body) else {
             metrics.rejected(model: name, reason: "unsupported_media_type", 1)
             throw Problem(.unsupportedMediaType, "observations must be application/json (rows or columnar), application/x-ndjson or application/x-protobuf; got \(request.headers[.contentType] ?? "no Content-Type")")
         }
         let decoded: DecodedBatch
         do {
-            decoded = try decodeObservations(body, format: format)
+            decoded = try decodeObservations(body, format: format, maxRows: config.maxRowsPerRequest)
         } catch let e as IngestDecodingError {
             metrics.rejected(model: name, reason: "malformed", 1)
-            throw Problem.badRequest(e.message)
+            throw Problem(e)
         }
         if !decoded.rejected.isEmpty { metrics.rejected(model: name, reason: "invalid_row", decoded.rejected.count) }
         guard await m.baseline != nil else {
@@ -362,37 +387,6 @@ extension DriftService {
         var windowClosed: Int?
         enum CodingKeys: String, CodingKey {
             case accepted, rejected, rejections, batchID = "batch_id", duplicate, windowRows = "window_rows", windowClosed = "window_closed"
-        }
-    }
-
-    /// The request body, within the size limit (`max_body_bytes`, or `max_baseline_bytes` for
-    /// baselines), gunzipped when `Content-Encoding: gzip`.
-    func readBody(_ request: Request, decodeGzip: Bool, baseline: Bool = false) async throws -> [UInt8] {
-        let limit = baseline ? config.maxBaselineBytes : config.maxBodyBytes
-        let advice = baseline ? "raise max_baseline_bytes or upload a sample" : "send smaller batches"
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw Problem(.contentTooLarge, "body of \(length) bytes is over the limit of \(limit) bytes; \(advice)")
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw Problem(.contentTooLarge, "body is over the limit of \(limit) bytes; \(advice)")
-        }
-        let bytes = Array(buffer.readableBytesView)
-        let encoding = request.headers[.contentEncoding]?.lowercased() ?? "identity"
-        switch encoding {
-        case "identity", "":
-            return bytes
-        case "gzip", "x-gzip":
-            guard decodeGzip else { throw Problem(.unsupportedMediaType, "Content-Encoding gzip is not accepted on this route") }
-            do {
-                return try gunzip(bytes, maxOutput: baseline ? config.maxBaselineBytes : config.maxDecodedBytes)
-            } catch {
-                throw Problem.badRequest("gzip body could not be decoded: \(error)")
-            }
-        default:
-            throw Problem(.unsupportedMediaType, "Content-Encoding \(encoding) is not supported (identity or gzip)")
         }
     }
 
@@ -505,25 +499,31 @@ extension DriftService {
     func postCandidate(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = try context.parameters.require("model")
         let m = try await monitor(name)
-        let body = try await readBody(request, decodeGzip: true)
+        let body = try await readBody(request, .ingest)
         struct Posted: Decodable {
             var version: String
-            var model_uri: String
+            var modelURI: String
             var metrics: [String: Double]?
             /// The MLflow model version this candidate is (its gate verdict is written there).
-            var mlflow_version: String?
+            var mlflowVersion: String?
+            enum CodingKeys: String, CodingKey, CaseIterable {
+                case version, modelURI = "model_uri", metrics, mlflowVersion = "mlflow_version"
+            }
+            init(from decoder: Decoder) throws {
+                try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                version = try c.decode(String.self, forKey: .version)
+                modelURI = try c.decode(String.self, forKey: .modelURI)
+                metrics = try c.decodeIfPresent([String: Double].self, forKey: .metrics)
+                mlflowVersion = try c.decodeIfPresent(String.self, forKey: .mlflowVersion)
+            }
         }
-        let posted: Posted
-        do {
-            posted = try JSONDecoder().decode(Posted.self, from: Data(body))
-        } catch let e as DecodingError {
-            throw Problem.badRequest("candidate: \(describe(e))")
-        }
+        let posted = try decodeJSONBody(Posted.self, body, what: "candidate")
         guard isValidModelName(posted.version), posted.version.utf8.count <= 63 else {
-            throw Problem.unprocessable("candidate: version \"\(posted.version)\" must match [A-Za-z0-9_.-]{1,63}")
+            throw Problem.unprocessable("candidate: version \"\(posted.version)\" must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
         }
-        guard let scheme = URL(string: posted.model_uri)?.scheme, !scheme.isEmpty else {
-            throw Problem.unprocessable("candidate: model_uri \"\(posted.model_uri)\" needs a scheme (s3://, gs://, pvc://, https://)")
+        guard let scheme = URL(string: posted.modelURI)?.scheme, !scheme.isEmpty else {
+            throw Problem.unprocessable("candidate: model_uri \"\(posted.modelURI)\" needs a scheme (s3://, gs://, pvc://, https://)")
         }
         guard remediation != nil else {
             throw Problem.conflict("remediation is not configured: a candidate has no shadow scorer or gate to go to (config `remediation`)")
@@ -531,11 +531,11 @@ extension DriftService {
         let metricsJSON = String(decoding: try reportEncoder.encode(posted.metrics ?? [:]), as: UTF8.self)
         let record: CandidateRecord
         do {
-            if let v = posted.mlflow_version, Int(v) == nil {
+            if let v = posted.mlflowVersion, Int(v) == nil {
                 throw Problem.unprocessable("candidate: mlflow_version must be a model version number, got \"\(v)\"")
             }
-            record = try await m.addCandidate(version: posted.version, modelURI: posted.model_uri, metricsJSON: metricsJSON,
-                                              mlflowVersion: posted.mlflow_version)
+            record = try await m.addCandidate(version: posted.version, modelURI: posted.modelURI, metricsJSON: metricsJSON,
+                                              mlflowVersion: posted.mlflowVersion)
         } catch DriftStoreError.conflict(let message) {
             throw Problem.conflict(message)
         }
@@ -583,12 +583,18 @@ extension DriftService {
         guard await m.settings.quality != nil else {
             throw Problem.conflict("model \"\(name)\" has no quality settings: add \"quality\" (task, threshold, label…) with PUT /v1/models/\(name)")
         }
-        let body = try await readBody(request, decodeGzip: true)
+        let body = try await readBody(request, .ingest)
         let type = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "application/json"
         guard type == "application/json" || type == "application/x-ndjson" else {
             throw Problem(.unsupportedMediaType, "labels must be application/json or application/x-ndjson, got \(type)")
         }
-        let (labels, rejected) = try decodeLabels(body, ndjson: type == "application/x-ndjson")
+        let decoded: DecodedLabels
+        do {
+            decoded = try decodeLabels(body, ndjson: type == "application/x-ndjson", maxRows: config.maxLabelRows)
+        } catch {
+            throw Problem(error)
+        }
+        let (labels, rejected) = (decoded.labels, decoded.rejected)
         if !rejected.isEmpty { metrics.labels(model: name, outcome: "rejected", rejected.count) }
         let counts = try await m.ingestLabels(labels, now: clock())
         struct Answer: Encodable {

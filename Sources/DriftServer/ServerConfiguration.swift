@@ -18,6 +18,20 @@ public struct ServerConfiguration: Sendable, Codable {
     public var maxBaselineBytes: Int = 1 << 30
     /// Ingest requests being stored at once before new ones get 429 + Retry-After.
     public var maxInflightIngest: Int = 64
+    /// Observations in one request (every format); more is a 413 saying to split the batch.
+    public var maxRowsPerRequest: Int = 100_000
+    /// Labels in one request.
+    public var maxLabelRows: Int = 100_000
+    /// Bytes of request bodies held at once while they arrive (baselines aside): past it, 503.
+    public var maxBufferedBodyBytes: Int = 512 << 20
+    /// A request body must arrive whole within this many seconds (else 408, connection closed).
+    public var bodyTimeoutSeconds: Double = 30
+    /// …and with no pause longer than this between its bytes.
+    public var bodyIdleSeconds: Double = 10
+    /// A keep-alive connection with no request for this long is closed.
+    public var idleTimeoutSeconds: Double = 75
+    /// Models the service holds at most (each has its own series in /metrics).
+    public var maxModels: Int = 1000
     /// `power_loss` fsyncs every commit (SQLite synchronous=FULL); `process_crash` (default)
     /// survives kill -9 without an fsync per batch.
     public var durability: String = "process_crash"
@@ -34,16 +48,20 @@ public struct ServerConfiguration: Sendable, Codable {
     /// (a NetworkPolicy) instead.
     public var kserveWithoutToken: Bool = false
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case host, port, dataDir = "data_dir", tokensFile = "tokens_file", insecure
         case maxBodyBytes = "max_body_bytes", maxDecodedBytes = "max_decoded_bytes", maxBaselineBytes = "max_baseline_bytes"
-        case maxInflightIngest = "max_inflight_ingest", durability, models, publicURL = "public_url", alertmanager, remediation
+        case maxInflightIngest = "max_inflight_ingest", maxRowsPerRequest = "max_rows_per_request", maxLabelRows = "max_label_rows"
+        case maxBufferedBodyBytes = "max_buffered_body_bytes", bodyTimeoutSeconds = "body_timeout_seconds"
+        case bodyIdleSeconds = "body_idle_seconds", idleTimeoutSeconds = "idle_timeout_seconds", maxModels = "max_models"
+        case durability, models, publicURL = "public_url", alertmanager, remediation
         case kserveWithoutToken = "kserve_without_token"
     }
 
     public init() {}
 
     public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = ServerConfiguration()
         host = try c.decodeIfPresent(String.self, forKey: .host) ?? d.host
@@ -55,6 +73,13 @@ public struct ServerConfiguration: Sendable, Codable {
         maxDecodedBytes = try c.decodeIfPresent(Int.self, forKey: .maxDecodedBytes) ?? d.maxDecodedBytes
         maxBaselineBytes = try c.decodeIfPresent(Int.self, forKey: .maxBaselineBytes) ?? d.maxBaselineBytes
         maxInflightIngest = try c.decodeIfPresent(Int.self, forKey: .maxInflightIngest) ?? d.maxInflightIngest
+        maxRowsPerRequest = try c.decodeIfPresent(Int.self, forKey: .maxRowsPerRequest) ?? d.maxRowsPerRequest
+        maxLabelRows = try c.decodeIfPresent(Int.self, forKey: .maxLabelRows) ?? d.maxLabelRows
+        maxBufferedBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBufferedBodyBytes) ?? d.maxBufferedBodyBytes
+        bodyTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .bodyTimeoutSeconds) ?? d.bodyTimeoutSeconds
+        bodyIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .bodyIdleSeconds) ?? d.bodyIdleSeconds
+        idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? d.idleTimeoutSeconds
+        maxModels = try c.decodeIfPresent(Int.self, forKey: .maxModels) ?? d.maxModels
         durability = try c.decodeIfPresent(String.self, forKey: .durability) ?? d.durability
         models = try c.decodeIfPresent([String: ModelSettings].self, forKey: .models)
         publicURL = try c.decodeIfPresent(String.self, forKey: .publicURL)
@@ -81,6 +106,16 @@ public struct ServerConfiguration: Sendable, Codable {
         }
         guard maxBaselineBytes > 0 else { throw ServerConfigError(message: "max_baseline_bytes must be > 0") }
         guard maxInflightIngest >= 1 else { throw ServerConfigError(message: "max_inflight_ingest must be ≥ 1") }
+        guard (1...10_000_000).contains(maxRowsPerRequest) else { throw ServerConfigError(message: "max_rows_per_request must be 1–10000000, got \(maxRowsPerRequest)") }
+        guard (1...10_000_000).contains(maxLabelRows) else { throw ServerConfigError(message: "max_label_rows must be 1–10000000, got \(maxLabelRows)") }
+        guard maxBufferedBodyBytes >= maxBodyBytes else {
+            throw ServerConfigError(message: "max_buffered_body_bytes (\(maxBufferedBodyBytes)) must be ≥ max_body_bytes (\(maxBodyBytes))")
+        }
+        for (key, value) in [("body_timeout_seconds", bodyTimeoutSeconds), ("body_idle_seconds", bodyIdleSeconds), ("idle_timeout_seconds", idleTimeoutSeconds)] {
+            guard value >= 0.1 && value <= 3600 else { throw ServerConfigError(message: "\(key) must be between 0.1 and 3600, got \(value)") }
+        }
+        guard bodyIdleSeconds <= bodyTimeoutSeconds else { throw ServerConfigError(message: "body_idle_seconds must be ≤ body_timeout_seconds") }
+        guard (1...100_000).contains(maxModels) else { throw ServerConfigError(message: "max_models must be 1–100000, got \(maxModels)") }
         guard durability == "process_crash" || durability == "power_loss" else {
             throw ServerConfigError(message: "durability must be process_crash or power_loss, got \(durability)")
         }
@@ -90,7 +125,7 @@ public struct ServerConfiguration: Sendable, Codable {
         try alertmanager?.validate()
         try remediation?.validate()
         for (name, settings) in models ?? [:] {
-            guard isValidModelName(name) else { throw ServerConfigError(message: "model name \"\(name)\" must match [A-Za-z0-9_.-]{1,128}") }
+            guard isValidModelName(name) else { throw ServerConfigError(message: "model name \"\(name)\" must match \(modelNamePattern)") }
             do { try settings.validate() } catch { throw ServerConfigError(message: "models.\(name): \(error)") }
         }
     }
@@ -128,12 +163,13 @@ public struct AlertmanagerConfiguration: Sendable, Codable, Equatable {
 
     public init(urls: [String]) { self.urls = urls }
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case urls, timeoutSeconds = "timeout_seconds", labels, resendSeconds = "resend_seconds"
         case maxAttempts = "max_attempts", severity
     }
 
     public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = AlertmanagerConfiguration(urls: [])
         urls = try c.decode([String].self, forKey: .urls)
@@ -180,7 +216,12 @@ func isPrometheusLabelName(_ s: String) -> Bool {
 /// A decoding error in words: which field, what was wrong.
 func describe(_ error: DecodingError) -> String {
     func path(_ c: [CodingKey]) -> String {
-        c.isEmpty ? "the document" : c.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        guard !c.isEmpty else { return "the document" }
+        var out = ""
+        for key in c {
+            if let i = key.intValue { out += "[\(i)]" } else { out += (out.isEmpty ? "" : ".") + key.stringValue }
+        }
+        return out
     }
     switch error {
     case .typeMismatch(let t, let ctx): return "\(path(ctx.codingPath)): expected \(t)"

@@ -1,17 +1,6 @@
+import DriftCore
 import Foundation
 import GRDB
-
-/// A delayed label as received.
-public struct LabelInput: Sendable, Equatable {
-    public var predictionID: String
-    public var label: Double
-    public var labelTime: Double?
-    public init(predictionID: String, label: Double, labelTime: Double?) {
-        self.predictionID = predictionID
-        self.label = label
-        self.labelTime = labelTime
-    }
-}
 
 /// Where a label's prediction was found, and what it said.
 public struct LabelJoin: Sendable, Equatable {

@@ -31,7 +31,7 @@ struct BaselineCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard format == "table" || format == "json" else { throw UserFacingError(message: "--format must be table or json") }
-        guard isValidModelName(model) else { throw UserFacingError(message: "model name \"\(model)\" must match [A-Za-z0-9_.-]{1,128}") }
+        guard isValidModelName(model) else { throw UserFacingError(message: "model name \"\(model)\" must match \(modelNamePattern)") }
         let sources = [file != nil, mlflowRun != nil, mlflowProduction].filter { $0 }.count
         guard sources == 1 else { throw UserFacingError(message: "give exactly one of --file, --mlflow-run or --mlflow") }
         if artifact != nil && file != nil { throw UserFacingError(message: "--artifact goes with --mlflow-run or --mlflow, not --file") }
