@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Debian packages driftwatch builds and tests against, when missing.
+# Installs the Debian packages driftwatch needs, when missing:
+#   scripts/install-deps.sh run    what building and running the service needs (scripts/run.sh)
+#   scripts/install-deps.sh test   that, and the real peers the tests start (scripts/test.sh)
 # Idempotent and quiet when everything is there. Needs root (or sudo) only to install.
 set -euo pipefail
+
+mode="${1:-test}"
+case "$mode" in run|test) ;; *) echo "install-deps: usage: install-deps.sh run|test" >&2; exit 2 ;; esac
 
 packages=(
   liblapack-dev liblapacke-dev libopenblas-dev  # CLAPACK: PCA drift (LAPACK), BLAS
   libsqlite3-dev                                # GRDB's system SQLite
   zlib1g-dev                                    # gzip request bodies (compress-nio)
-  libcurl4-openssl-dev                          # FoundationNetworking (URLSession) in tests
-  prometheus                                    # promtool (check metrics, rules) and the alerting end-to-end test
-  prometheus-alertmanager                       # the alerting end-to-end test
-  chromium                                      # the report page's headless screenshot test
+  libcurl4-openssl-dev                          # FoundationNetworking (URLSession): the demo's client, the tests
 )
+if [ "$mode" = test ]; then
+  packages+=(
+    prometheus                                  # promtool (check metrics, rules) and the alerting end-to-end test
+    prometheus-alertmanager                     # the alerting end-to-end test
+    chromium                                    # the report page's headless screenshot test
+    python3-venv                                # the virtualenvs of the Python peers (MLflow, KServe, schemathesis, kubernetes-validate)
+  )
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || { echo "swift not found: install Swift 6.3 (https://www.swift.org/install/linux/)" >&2; exit 1; }
-scripts/install-deps.sh
+scripts/install-deps.sh run
 swift build -c release --product driftwatch
 bin="$(swift build -c release --show-bin-path)/driftwatch"
 args=(demo --port "${PORT:-8080}" --data-dir "${DATA_DIR:-./driftwatch-demo-data}")

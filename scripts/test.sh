@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || { echo "swift not found: install Swift 6.3 (https://www.swift.org/install/linux/)" >&2; exit 1; }
-scripts/install-deps.sh
+scripts/install-deps.sh test
 # Alert rules: syntax (promtool check rules) and their unit tests (promtool test rules).
 bash scripts/check-rules.sh
 # deploy/: strict Kubernetes OpenAPI and CRD schemas (kubernetes-validate in .venv-manifests, made
