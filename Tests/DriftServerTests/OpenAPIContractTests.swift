@@ -134,10 +134,10 @@ final class OpenAPIContractTests: XCTestCase {
                 XCTAssertNotNil(responses["401"], "\(what) documents 401")
                 XCTAssertNotNil(responses["403"], "\(what) documents 403")
             }
-            if names.contains("model") && !(method == "put" && (path == "/v1/models/{model}" || path.hasSuffix("/baseline"))) {
-                XCTAssertNotNil(responses["404"], "\(what) documents 404 for an unknown model")
+            if names.contains("model") {
+                XCTAssertNotNil(responses["400"], "\(what) documents 400 for a bad model name")
+                XCTAssertNotNil(responses["404"], "\(what) documents 404 for an unknown (or concurrently deleted) model")
             }
-            if names.contains("model") { XCTAssertNotNil(responses["400"], "\(what) documents 400 for a bad model name") }
             if op["requestBody"] != nil {
                 for code in ["408", "413", "415"] { XCTAssertNotNil(responses[code], "\(what) reads a body: documents \(code)") }
             }

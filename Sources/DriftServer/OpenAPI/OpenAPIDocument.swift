@@ -8,7 +8,7 @@ let openAPIDocumentJSON = #"""
     "title": "driftwatch",
     "version": "0.3.0",
     "summary": "Drift and model-quality monitoring for machine-learning models in production.",
-    "description": "The HTTP API of `driftwatch serve`. Every error is `application/problem+json` (RFC 9457: `type`, `title`, `status`, `detail`) with a detail that says what to change.\n\nAuthorization: with a tokens file, routes need a bearer token holding the scope in each operation's `x-driftwatch-scope` (`admin` implies `read` and `ingest`); `open` routes never need one; `kserve-logger` needs `ingest`, or nothing with `kserve_without_token`. With no tokens configured every route is open (and the service listens on loopback only).\n\nAnswers of the HTTP layer, on any path: a path served under other methods answers 405 with `Allow`; a method no route serves (anything but GET, HEAD, PUT, POST, DELETE) 501; an unknown path 404; HEAD is answered for every GET route with the GET's status and headers and no body. Requests the HTTP parser refuses (conflicting framing, a bad chunk size) get 400, more than 80 KiB or 1,000 header fields 431, a `Content-Length` over the largest body any route accepts 413 — each a problem document, the connection closed after it.",
+    "description": "The HTTP API of `driftwatch serve`. Every error is `application/problem+json` (RFC 9457: `type`, `title`, `status`, `detail`) with a detail that says what to change.\n\nAuthorization: with a tokens file, routes need a bearer token holding the scope in each operation's `x-driftwatch-scope` (`admin` implies `read` and `ingest`); `open` routes never need one; `kserve-logger` needs `ingest`, or nothing with `kserve_without_token`. With no tokens configured every route is open (and the service listens on loopback only).\n\nAnswers of the HTTP layer, on any path: a path served under other methods answers 405 with `Allow` (whatever the method: TRACE, OPTIONS and PATCH too); an unknown path 404, or 501 for a method no route serves (anything but GET, HEAD, PUT, POST, DELETE); HEAD is answered for every GET route with the GET's status and headers and no body. Requests the HTTP parser refuses (conflicting framing, a bad chunk size) get 400, more than 80 KiB or 1,000 header fields 431, a `Content-Length` over the largest body any route accepts 413 — each a problem document, the connection closed after it.",
     "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
   },
   "servers": [{"url": "http://127.0.0.1:8080", "description": "driftwatch serve (default address)"}],
@@ -130,6 +130,7 @@ let openAPIDocumentJSON = #"""
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
           "408": {"$ref": "#/components/responses/RequestTimeout"},
           "409": {"$ref": "#/components/responses/Conflict"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
@@ -211,6 +212,7 @@ let openAPIDocumentJSON = #"""
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
           "408": {"$ref": "#/components/responses/RequestTimeout"},
           "409": {"$ref": "#/components/responses/Conflict"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
@@ -638,7 +640,7 @@ let openAPIDocumentJSON = #"""
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
       },
       "Forbidden": {"description": "The token lacks the scope this operation needs.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
-      "NotFound": {"description": "No such model (or episode).", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+      "NotFound": {"description": "No such model (or episode), or the model was deleted while the request was being handled.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
       "RequestTimeout": {"description": "The body did not arrive within `body_timeout_seconds`, or stalled for `body_idle_seconds`; the connection is closed.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
       "Conflict": {"description": "The request conflicts with the model's state (no baseline yet, no quality settings, the window too small, `max_models` reached, remediation not configured, a candidate version that exists).", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
       "ContentTooLarge": {"description": "The body is over the route's limit (`max_body_bytes`, `max_decoded_bytes`, `max_baseline_bytes`), or holds more rows than one request may; the connection may be closed.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
