@@ -12,6 +12,10 @@ bash scripts/gen-prometheusrule.sh --check
 bash scripts/validate-manifests.sh
 # The MLflow tests run a real tracking server: MLflow from PyPI in .venv-mlflow (first run only).
 bash scripts/setup-mlflow.sh >/dev/null
+# OpenAPI: the embedded copy in step with openapi/openapi.json, the document valid, and the live
+# service fuzzed against it by schemathesis (pinned, in .venv-openapi, made on the first run).
+bash scripts/gen-openapi.sh --check
+bash scripts/check-openapi.sh
 swift build --build-tests
 # XCTest only (no Swift Testing suites), so the last line counts the tests that ran.
 # timeout: a hung child process must not eat CI's 90 minutes.

@@ -101,7 +101,8 @@ public final class DriftService: Sendable {
         let table = routeTable
         // HEAD is answered for every GET route (same authorization, no body).
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.middlewares.add(RequestGuard(largestBody: Swift.max(config.maxBaselineBytes, config.maxBodyBytes)))
+        router.middlewares.add(RequestGuard(largestBody: Swift.max(config.maxBaselineBytes, config.maxBodyBytes),
+                                            methods: { table.methods(for: $0) }))
         router.middlewares.add(LogRequestsMiddleware(.info))
         router.middlewares.add(MetricsMiddleware())
         router.middlewares.add(ProblemMiddleware(methods: { table.methods(for: $0) }))

@@ -1,5 +1,6 @@
 import DriftCore
 import DriftIngest
+import DriftStore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -68,6 +69,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let p as Problem {
             return p.response
+        } catch DriftStoreError.unknownModel(let name) {
+            // The model was deleted while this request was being handled (a DELETE racing it).
+            return Problem.notFound("no model named \"\(name)\": it was deleted while this request was being handled; create it with PUT /v1/models/\(name)").response
         } catch let e as HTTPError {
             var p: Problem
             switch e.status {

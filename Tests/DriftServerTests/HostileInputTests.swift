@@ -126,7 +126,9 @@ final class HostileInputTests: XCTestCase {
                 ("GET /v1/models HTTP/1.1\r\nHost: x\r\n" + (0..<2000).map { "X-H\($0): v\r\n" }.joined() + "\r\n", 431, "header"),
                 ("POST /v1/models/fraud/observations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n", 400, "chunk"),
                 ("BREW /v1/models HTTP/1.1\r\nHost: x\r\n\r\n", 400, "method"),
-                ("OPTIONS /v1/models HTTP/1.1\r\nHost: x\r\n\r\n", 501, "not served"),
+                ("OPTIONS /v1/models HTTP/1.1\r\nHost: x\r\n\r\n", 405, "served with GET, HEAD"),
+                ("TRACE /v1/models/fraud HTTP/1.1\r\nHost: x\r\n\r\n", 405, "served with PUT, GET, HEAD, DELETE"),
+                ("OPTIONS /nowhere HTTP/1.1\r\nHost: x\r\n\r\n", 501, "not served"),
             ]
             for (request, status, fragment) in framing {
                 let c = try RawConnection(port: s.port)

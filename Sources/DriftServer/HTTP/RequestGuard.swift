@@ -11,9 +11,19 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
 
     /// The largest body any route accepts (`max_baseline_bytes`).
     let largestBody: Int
+    /// The methods each path is served with (the route table): another method on a served path
+    /// is 405 with `Allow`, as RFC 9110 has it for a method the resource does not support.
+    let methods: @Sendable (Substring) -> [HTTPRequest.Method]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard Self.servedMethods.contains(request.method) else {
+            let allowed = methods(request.uri.path[...])
+            if !allowed.isEmpty {
+                let list = allowed.map(\.rawValue).joined(separator: ", ")
+                var p = Problem(.methodNotAllowed, "\(request.uri.path) is served with \(list), not \(request.method)")
+                p.headers[.allow] = list
+                return p.response
+            }
             var p = Problem(.notImplemented, "method \(request.method) is not served: use GET, HEAD, PUT, POST or DELETE as GET /openapi.json lists")
             p.headers[.allow] = "GET, HEAD, PUT, POST, DELETE"
             return p.response

@@ -4,7 +4,1489 @@
 let openAPIDocumentJSON = #"""
 {
   "openapi": "3.1.0",
-  "info": {"title": "driftwatch", "version": "0.3.0"},
-  "paths": {}
+  "info": {
+    "title": "driftwatch",
+    "version": "0.3.0",
+    "summary": "Drift and model-quality monitoring for machine-learning models in production.",
+    "description": "The HTTP API of `driftwatch serve`. Every error is `application/problem+json` (RFC 9457: `type`, `title`, `status`, `detail`) with a detail that says what to change.\n\nAuthorization: with a tokens file, routes need a bearer token holding the scope in each operation's `x-driftwatch-scope` (`admin` implies `read` and `ingest`); `open` routes never need one; `kserve-logger` needs `ingest`, or nothing with `kserve_without_token`. With no tokens configured every route is open (and the service listens on loopback only).\n\nAnswers of the HTTP layer, on any path: a path served under other methods answers 405 with `Allow` (whatever the method: TRACE, OPTIONS and PATCH too); an unknown path 404, or 501 for a method no route serves (anything but GET, HEAD, PUT, POST, DELETE); HEAD is answered for every GET route with the GET's status and headers and no body. Requests the HTTP parser refuses (conflicting framing, a bad chunk size) get 400, more than 80 KiB or 1,000 header fields 431, a `Content-Length` over the largest body any route accepts 413 — each a problem document, the connection closed after it.",
+    "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+  },
+  "servers": [{"url": "http://127.0.0.1:8080", "description": "driftwatch serve (default address)"}],
+  "tags": [
+    {"name": "probes", "description": "Liveness, readiness, Prometheus metrics and this document: always open."},
+    {"name": "models", "description": "Models, their settings and baselines."},
+    {"name": "ingest", "description": "Observations from sidecars and KServe's payload logger."},
+    {"name": "drift", "description": "Windows, drift reports and episodes."},
+    {"name": "quality", "description": "Delayed labels and model quality."},
+    {"name": "remediation", "description": "Retrained candidates and their validation gate."},
+    {"name": "report", "description": "The on-call report: JSON and HTML pages."}
+  ],
+  "paths": {
+    "/healthz": {
+      "get": {
+        "operationId": "getHealthz",
+        "tags": ["probes"],
+        "summary": "Liveness: the process answers.",
+        "security": [],
+        "x-driftwatch-scope": "open",
+        "responses": {
+          "200": {"description": "Alive.", "content": {"text/plain": {"schema": {"type": "string", "const": "ok\n"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/readyz": {
+      "get": {
+        "operationId": "getReadyz",
+        "tags": ["probes"],
+        "summary": "Readiness: the store answers; which models still lack a baseline.",
+        "security": [],
+        "x-driftwatch-scope": "open",
+        "responses": {
+          "200": {"description": "Ready.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ready"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"},
+          "503": {"$ref": "#/components/responses/ServiceUnavailable"}
+        }
+      }
+    },
+    "/metrics": {
+      "get": {
+        "operationId": "getMetrics",
+        "tags": ["probes"],
+        "summary": "Prometheus text exposition (format 0.0.4).",
+        "security": [],
+        "x-driftwatch-scope": "open",
+        "responses": {
+          "200": {"description": "The metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/openapi.json": {
+      "get": {
+        "operationId": "getOpenAPI",
+        "tags": ["probes"],
+        "summary": "This document.",
+        "security": [],
+        "x-driftwatch-scope": "open",
+        "responses": {
+          "200": {
+            "description": "The OpenAPI 3.1 document.",
+            "content": {"application/json": {"schema": {"type": "object", "required": ["openapi", "info", "paths"], "properties": {"openapi": {"type": "string"}, "info": {"type": "object"}, "paths": {"type": "object"}}}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/v1/models": {
+      "get": {
+        "operationId": "listModels",
+        "tags": ["models"],
+        "summary": "Every model with its settings, baseline, open window and episode state.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "read",
+        "responses": {
+          "200": {"description": "The models, by name.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ModelList"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/v1/models/{model}": {
+      "put": {
+        "operationId": "putModel",
+        "tags": ["models"],
+        "summary": "Create or update a model's settings.",
+        "description": "201 when the model is new, 200 when its settings were replaced. A changed schema (features, prediction) restarts the open window; a changed confirmation policy restarts the episode logic.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "admin",
+        "parameters": [
+          {"$ref": "#/components/parameters/ScratchModel"},
+          {"$ref": "#/components/parameters/SettingsContentEncoding"}
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {"$ref": "#/components/schemas/ModelSettingsInput"},
+              "example": {"features": [{"name": "amount", "kind": "numeric"}, {"name": "country", "kind": "categorical"}], "prediction": {"name": "score", "kind": "numeric"}, "window": {"rows": 500}, "min_rows": 50}
+            }
+          }
+        },
+        "responses": {
+          "200": {"description": "Settings updated.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ModelStatus"}}}},
+          "201": {"description": "Model created.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ModelStatus"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "408": {"$ref": "#/components/responses/RequestTimeout"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/Unprocessable"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"},
+          "503": {"$ref": "#/components/responses/ServiceUnavailable"}
+        }
+      },
+      "get": {
+        "operationId": "getModel",
+        "tags": ["models"],
+        "summary": "One model's settings, baseline, open window, episode state and last window.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "read",
+        "parameters": [{"$ref": "#/components/parameters/Model"}],
+        "responses": {
+          "200": {"description": "The model.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ModelStatus"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      },
+      "delete": {
+        "operationId": "deleteModel",
+        "tags": ["models"],
+        "summary": "Delete a model, everything stored for it and its series in /metrics.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "admin",
+        "parameters": [{"$ref": "#/components/parameters/ScratchModel"}],
+        "responses": {
+          "204": {"description": "Deleted."},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/v1/models/{model}/baseline": {
+      "put": {
+        "operationId": "putBaseline",
+        "tags": ["models"],
+        "summary": "Upload a new baseline version (training data), or take it from an MLflow run.",
+        "description": "`text/csv` with a header row, or JSON columnar. On an unknown model it creates the model, inferring each column's kind (`categorical`, `prediction`, `id`, `timestamp` override); on a known model the model's columns must be there (422 otherwise). With `source=mlflow` or `mlflow_run` there is no body: the training data is the artifact of the MLflow run (502 when MLflow is unreachable or failing, 422 when the run, alias or artifact does not exist).",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "admin",
+        "parameters": [
+          {"$ref": "#/components/parameters/ScratchModel"},
+          {"name": "categorical", "in": "query", "description": "Comma-separated columns read as categorical.", "schema": {"type": "string"}, "example": "country"},
+          {"name": "prediction", "in": "query", "description": "The prediction (score) column.", "schema": {"type": "string"}, "example": "score"},
+          {"name": "id", "in": "query", "description": "Comma-separated id columns (not features).", "schema": {"type": "string"}},
+          {"name": "timestamp", "in": "query", "description": "Comma-separated timestamp columns (not features).", "schema": {"type": "string"}},
+          {"name": "source", "in": "query", "description": "`mlflow`: the training data of the run behind the registered model's production alias (or stage).", "schema": {"type": "string", "enum": ["mlflow"]}},
+          {"name": "mlflow_run", "in": "query", "description": "An MLflow run id: its training data.", "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}},
+          {"name": "artifact", "in": "query", "description": "The run's artifact path (overrides the model's `mlflow.baseline_artifact`): CSV, optionally `.csv.gz`; Parquet is refused with 415.", "schema": {"type": "string"}},
+          {"$ref": "#/components/parameters/ContentEncoding"}
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "text/csv": {
+              "schema": {"type": "string", "description": "RFC 4180 CSV with a header row."},
+              "example": "amount,country,score\n12.5,DE,0.10\n80.0,FR,0.72\n33.1,DE,0.25\n"
+            },
+            "application/json": {
+              "schema": {"$ref": "#/components/schemas/ColumnarBaseline"},
+              "example": {"features": {"amount": [12.5, 80.0, 33.1], "country": ["DE", "FR", "DE"]}, "predictions": [0.1, 0.72, 0.25]}
+            }
+          }
+        },
+        "responses": {
+          "201": {"description": "Baseline version stored.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BaselineAnswer"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "408": {"$ref": "#/components/responses/RequestTimeout"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/Unprocessable"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"},
+          "502": {"$ref": "#/components/responses/BadGateway"},
+          "503": {"$ref": "#/components/responses/ServiceUnavailable"}
+        }
+      }
+    },
+    "/v1/models/{model}/observations": {
+      "post": {
+        "operationId": "postObservations",
+        "tags": ["ingest"],
+        "summary": "Ingest observations: JSON rows or columnar, NDJSON, or protobuf.",
+        "description": "Bad rows are rejected one by one with the reason and the rest is stored; `202` is sent after the batch's transaction committed. A body that is not the format at all is 400, an unknown content type 415, a model without a baseline 409, too many rows or bytes 413, too many requests being stored 429 (`Retry-After`).",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "ingest",
+        "parameters": [
+          {"$ref": "#/components/parameters/Model"},
+          {"$ref": "#/components/parameters/IdempotencyKey"},
+          {"$ref": "#/components/parameters/ContentEncoding"}
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {"anyOf": [{"$ref": "#/components/schemas/ObservationRows"}, {"$ref": "#/components/schemas/ObservationColumns"}]},
+              "example": {"observations": [{"id": "p-1", "ts": "2026-11-29T12:00:00Z", "features": {"amount": 120.5, "hour": "13", "merchant_category": "fuel", "country": "DE", "account_age_days": 349, "tx_last_24h": 3, "distance_km": 10.3, "card_present": 0}, "prediction": 0.93, "endpoint": "production"}]}
+            },
+            "application/x-ndjson": {
+              "schema": {"type": "string", "description": "One observation row object (as in `observations`) per line."},
+              "example": "{\"id\":\"p-2\",\"ts\":1764417600,\"features\":{\"amount\":52.6,\"country\":\"NL\"},\"prediction\":0.02}\n"
+            },
+            "application/x-protobuf": {
+              "schema": {"type": "string", "contentMediaType": "application/x-protobuf", "description": "message driftwatch.v1.ObservationBatch (Sources/DriftIngest/driftwatch.proto)."}
+            }
+          }
+        },
+        "responses": {
+          "202": {"description": "Stored (or a duplicate of a stored batch).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestAnswer"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "408": {"$ref": "#/components/responses/RequestTimeout"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "429": {"$ref": "#/components/responses/TooManyRequests"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"},
+          "503": {"$ref": "#/components/responses/ServiceUnavailable"}
+        }
+      }
+    },
+    "/v1/models/{model}/evaluate": {
+      "post": {
+        "operationId": "evaluateNow",
+        "tags": ["drift"],
+        "summary": "Close the open window now and return its report.",
+        "description": "409 when the model has no baseline or the open window holds fewer than `min_rows` rows.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "admin",
+        "parameters": [{"$ref": "#/components/parameters/Model"}],
+        "responses": {
+          "200": {"description": "The window's report.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WindowReport"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/v1/models/{model}/drift": {
+      "get": {
+        "operationId": "latestDrift",
+        "tags": ["drift"],
+        "summary": "The latest window report and the episode state.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "read",
+        "parameters": [{"$ref": "#/components/parameters/Model"}],
+        "responses": {
+          "200": {"description": "Latest report (absent before the first window) and episode.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DriftAnswer"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/v1/models/{model}/windows": {
+      "get": {
+        "operationId": "listWindows",
+        "tags": ["drift"],
+        "summary": "The last `limit` window reports, newest first.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "read",
+        "parameters": [{"$ref": "#/components/parameters/Model"}, {"$ref": "#/components/parameters/Limit"}],
+        "responses": {
+          "200": {"description": "Window reports.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WindowList"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/v1/models/{model}/episodes": {
+      "get": {
+        "operationId": "listEpisodes",
+        "tags": ["drift"],
+        "summary": "Drift and quality episodes with their transitions, actions and remediations, newest first.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "read",
+        "parameters": [{"$ref": "#/components/parameters/Model"}, {"$ref": "#/components/parameters/Limit"}],
+        "responses": {
+          "200": {"description": "Episodes.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EpisodeList"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/v1/models/{model}/candidates": {
+      "post": {
+        "operationId": "postCandidate",
+        "tags": ["remediation"],
+        "summary": "A retrained candidate: starts its shadow scorer and validation gate.",
+        "description": "Called by the retraining job when it finishes. 409 when remediation is not configured or the candidate version exists.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "ingest",
+        "parameters": [{"$ref": "#/components/parameters/Model"}, {"$ref": "#/components/parameters/ContentEncoding"}],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {"$ref": "#/components/schemas/CandidateInput"},
+              "example": {"version": "v2", "model_uri": "s3://models/fraud/v2", "metrics": {"auc": 0.93}}
+            }
+          }
+        },
+        "responses": {
+          "201": {"description": "Candidate recorded.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Candidate"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "408": {"$ref": "#/components/responses/RequestTimeout"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/Unprocessable"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"},
+          "503": {"$ref": "#/components/responses/ServiceUnavailable"}
+        }
+      },
+      "get": {
+        "operationId": "listCandidates",
+        "tags": ["remediation"],
+        "summary": "Candidates with their shadow scorer state and gate verdict.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "read",
+        "parameters": [{"$ref": "#/components/parameters/Model"}],
+        "responses": {
+          "200": {"description": "Candidates, newest first.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CandidateList"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/v1/models/{model}/labels": {
+      "post": {
+        "operationId": "postLabels",
+        "tags": ["quality"],
+        "summary": "Delayed labels by prediction id (rows, columnar or NDJSON).",
+        "description": "409 when the model has no `quality` settings; 415 for a content type other than JSON or NDJSON; 413 for more labels than one request may hold.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "ingest",
+        "parameters": [{"$ref": "#/components/parameters/Model"}, {"$ref": "#/components/parameters/ContentEncoding"}],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {"anyOf": [{"$ref": "#/components/schemas/LabelRows"}, {"$ref": "#/components/schemas/LabelColumns"}]},
+              "example": {"labels": [{"id": "p-1", "label": 1, "ts": 1764100000}]}
+            },
+            "application/x-ndjson": {
+              "schema": {"type": "string", "description": "One `{\"id\", \"label\", \"ts\"}` object per line."},
+              "example": "{\"id\":\"p-1\",\"label\":1}\n"
+            }
+          }
+        },
+        "responses": {
+          "202": {"description": "Labels stored and joined where their prediction is.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LabelsAnswer"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "408": {"$ref": "#/components/responses/RequestTimeout"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"},
+          "503": {"$ref": "#/components/responses/ServiceUnavailable"}
+        }
+      }
+    },
+    "/v1/models/{model}/quality": {
+      "get": {
+        "operationId": "getQuality",
+        "tags": ["quality"],
+        "summary": "Baseline quality, per-window realized and estimated quality, label counts, quality-episode state.",
+        "description": "409 when the model has no `quality` settings.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "read",
+        "parameters": [{"$ref": "#/components/parameters/Model"}, {"$ref": "#/components/parameters/Limit"}],
+        "responses": {
+          "200": {"description": "Quality.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/QualityAnswer"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/v1/models/{model}/report": {
+      "get": {
+        "operationId": "getReport",
+        "tags": ["report"],
+        "summary": "The on-call report as JSON (what the HTML page shows).",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "read",
+        "parameters": [
+          {"$ref": "#/components/parameters/Model"},
+          {"name": "episode", "in": "query", "description": "An episode id of this model (default: the latest drift episode).", "schema": {"type": "integer", "format": "int64", "minimum": 1}}
+        ],
+        "responses": {
+          "200": {"description": "The report.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReportDocument"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/v1/kserve": {
+      "post": {
+        "operationId": "postKServe",
+        "tags": ["ingest"],
+        "summary": "CloudEvents (binary mode) from KServe's payload logger.",
+        "description": "A request half (`org.kubeflow.serving.inference.request`: v1 `instances` or v2 `inputs`) carries features, a response half (`.response`: v1 `predictions` or v2 `outputs`) the prediction; each is stored as it arrives under the prediction id `ce-id` (`ce-id/k` for row k). A redelivered event counts once (`duplicate`). The model is `ce-inferenceservicename`, or the `model` query parameter (shadow scorers).",
+        "security": [{"bearer": []}, {}],
+        "x-driftwatch-scope": "kserve-logger",
+        "parameters": [
+          {"name": "ce-specversion", "in": "header", "required": true, "schema": {"type": "string", "enum": ["1.0"]}},
+          {"name": "ce-id", "in": "header", "required": true, "description": "Event id, shared by a request and its response: the prediction id.", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+          {"name": "ce-type", "in": "header", "required": true, "schema": {"type": "string", "enum": ["org.kubeflow.serving.inference.request", "org.kubeflow.serving.inference.response"]}},
+          {"name": "ce-inferenceservicename", "in": "header", "description": "The driftwatch model (unless the `model` query parameter names it).", "schema": {"type": "string"}, "example": "fraud"},
+          {"name": "ce-source", "in": "header", "schema": {"type": "string"}},
+          {"name": "ce-namespace", "in": "header", "schema": {"type": "string"}},
+          {"name": "ce-component", "in": "header", "schema": {"type": "string"}},
+          {"name": "ce-endpoint", "in": "header", "description": "`default` (production), `canary` or `shadow`.", "schema": {"type": "string", "enum": ["default", "production", "canary", "shadow"]}},
+          {"name": "model", "in": "query", "description": "The driftwatch model, instead of `ce-inferenceservicename` (a shadow scorer's logger URL).", "schema": {"type": "string"}},
+          {"name": "endpoint", "in": "query", "description": "The endpoint, instead of `ce-endpoint`.", "schema": {"type": "string", "enum": ["default", "production", "canary", "shadow"]}},
+          {"$ref": "#/components/parameters/ContentEncoding"}
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {"$ref": "#/components/schemas/KServePayload"},
+              "example": {"instances": [[120.5, "13", "fuel", "DE", 349, 3, 10.3, 0]]}
+            }
+          }
+        },
+        "responses": {
+          "202": {"description": "Stored (or a redelivery of a stored event).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/KServeAnswer"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "408": {"$ref": "#/components/responses/RequestTimeout"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"},
+          "503": {"$ref": "#/components/responses/ServiceUnavailable"}
+        }
+      }
+    },
+    "/": {
+      "get": {
+        "operationId": "indexPage",
+        "tags": ["report"],
+        "summary": "HTML index: every model with its state.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "read",
+        "responses": {
+          "200": {"description": "The page (no external assets).", "content": {"text/html": {"schema": {"type": "string"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/models/{model}": {
+      "get": {
+        "operationId": "modelPage",
+        "tags": ["report"],
+        "summary": "HTML report page of a model (its latest drift episode).",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "read",
+        "parameters": [{"$ref": "#/components/parameters/Model"}],
+        "responses": {
+          "200": {"description": "The page.", "content": {"text/html": {"schema": {"type": "string"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/models/{model}/episodes/{episode}": {
+      "get": {
+        "operationId": "episodePage",
+        "tags": ["report"],
+        "summary": "HTML report page of one episode (the target of alert links).",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "read",
+        "parameters": [
+          {"$ref": "#/components/parameters/Model"},
+          {"name": "episode", "in": "path", "required": true, "description": "The episode id.", "schema": {"type": "integer", "format": "int64", "minimum": 1}, "example": 1}
+        ],
+        "responses": {
+          "200": {"description": "The page.", "content": {"text/html": {"schema": {"type": "string"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    }
+  },
+  "components": {
+    "securitySchemes": {
+      "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token from the tokens file (`--tokens FILE`: lines `TOKEN scope[,scope…]`, scopes `ingest`, `read`, `admin`; admin implies the others). Each operation's `x-driftwatch-scope` names the scope it needs."
+      }
+    },
+    "parameters": {
+      "Model": {
+        "name": "model",
+        "in": "path",
+        "required": true,
+        "description": "The model's name.",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"},
+        "example": "fraud"
+      },
+      "ScratchModel": {
+        "name": "model",
+        "in": "path",
+        "required": true,
+        "description": "The model's name.",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"},
+        "example": "scratch"
+      },
+      "Limit": {
+        "name": "limit",
+        "in": "query",
+        "description": "How many (default 20).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 20}
+      },
+      "IdempotencyKey": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "description": "A retried batch with the same key is stored once (`duplicate: true`).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 256}
+      },
+      "ContentEncoding": {
+        "name": "Content-Encoding",
+        "in": "header",
+        "description": "`gzip` bodies are accepted (bounded by `max_decoded_bytes`; baselines by `max_baseline_bytes`).",
+        "schema": {"type": "string", "enum": ["identity", "gzip", "x-gzip"]}
+      },
+      "SettingsContentEncoding": {
+        "name": "Content-Encoding",
+        "in": "header",
+        "description": "Settings are not accepted gzipped (415).",
+        "schema": {"type": "string", "enum": ["identity"]}
+      }
+    },
+    "responses": {
+      "BadRequest": {"description": "The request cannot be read: its syntax, a parameter, or the HTTP framing.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+      "Unauthorized": {
+        "description": "No bearer token, or an unknown one.",
+        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "Forbidden": {"description": "The token lacks the scope this operation needs.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+      "NotFound": {"description": "No such model (or episode), or the model was deleted while the request was being handled.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+      "RequestTimeout": {"description": "The body did not arrive within `body_timeout_seconds`, or stalled for `body_idle_seconds`; the connection is closed.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+      "Conflict": {"description": "The request conflicts with the model's state (no baseline yet, no quality settings, the window too small, `max_models` reached, remediation not configured, a candidate version that exists).", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+      "ContentTooLarge": {"description": "The body is over the route's limit (`max_body_bytes`, `max_decoded_bytes`, `max_baseline_bytes`), or holds more rows than one request may; the connection may be closed.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+      "UnsupportedMediaType": {"description": "A Content-Type or Content-Encoding the route does not read.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+      "Unprocessable": {"description": "Well-formed, but not valid: the detail says which rule and how to fix it.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+      "TooManyRequests": {
+        "description": "`max_inflight_ingest` requests are being stored: retry after `Retry-After` seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "string"}}},
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      },
+      "HeaderFieldsTooLarge": {"description": "The request line or headers are too large (80 KiB, 1,000 fields).", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+      "BadGateway": {"description": "MLflow is unreachable or failing; nothing changed.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+      "ServiceUnavailable": {
+        "description": "The store is not ready, or too many request bodies are being received at once (`max_buffered_body_bytes`; `Retry-After`).",
+        "headers": {"Retry-After": {"schema": {"type": "string"}}},
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+      }
+    },
+    "schemas": {
+      "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+          "type": {"type": "string", "const": "about:blank"},
+          "title": {"type": "string", "minLength": 1},
+          "status": {"type": "integer", "minimum": 400, "maximum": 599},
+          "detail": {"type": "string", "minLength": 1}
+        }
+      },
+      "Ready": {
+        "type": "object",
+        "required": ["status", "models_without_baseline"],
+        "properties": {
+          "status": {"type": "string", "const": "ready"},
+          "models_without_baseline": {"type": "string", "description": "Comma-separated model names (empty when every model has one)."}
+        }
+      },
+      "FeatureKind": {"type": "string", "enum": ["numeric", "categorical"]},
+      "EpisodeState": {"type": "string", "enum": ["ok", "suspected", "confirmed", "resolved"]},
+      "FeatureSpec": {
+        "type": "object",
+        "required": ["name", "kind"],
+        "properties": {"name": {"type": "string"}, "kind": {"$ref": "#/components/schemas/FeatureKind"}}
+      },
+      "DetectorConfig": {
+        "type": "object",
+        "description": "The decision rule and the statistics' settings.",
+        "required": ["alpha", "psi_threshold", "drift_share", "binning", "bins", "psi_epsilon", "ks_method", "chi2", "correction", "min_current_values", "calibration", "calibration_k"],
+        "properties": {
+          "alpha": {"type": "number"},
+          "psi_threshold": {"type": "number"},
+          "drift_share": {"type": "number"},
+          "binning": {"type": "string", "enum": ["quantile", "evidently", "nannyml"]},
+          "bins": {"type": "integer"},
+          "psi_epsilon": {"type": "number"},
+          "js_base": {"type": "number"},
+          "ks_method": {"type": "string", "enum": ["auto", "exact", "asymp"]},
+          "chi2": {"type": "string", "enum": ["contingency", "goodness-of-fit"]},
+          "correction": {"type": "string", "enum": ["bh", "by", "bonferroni", "none"]},
+          "min_current_values": {"type": "integer"},
+          "calibration": {"type": "string", "enum": ["fixed", "baseline_chunks"]},
+          "calibration_k": {"type": "number"}
+        }
+      },
+      "ConfirmSpec": {
+        "type": "object",
+        "required": ["windows", "of"],
+        "properties": {"windows": {"type": "integer"}, "of": {"type": "integer"}}
+      },
+      "ResolveSpec": {
+        "type": "object",
+        "required": ["clean_windows"],
+        "properties": {"clean_windows": {"type": "integer"}}
+      },
+      "QualitySpec": {
+        "type": "object",
+        "required": ["task", "threshold", "label", "metric", "tolerance", "min_labelled_rows", "label_horizon_hours", "confirm", "resolve"],
+        "properties": {
+          "task": {"type": "string", "enum": ["binary", "regression"]},
+          "threshold": {"type": "number"},
+          "label": {"type": "string"},
+          "segment": {"type": "string"},
+          "metric": {"type": "string"},
+          "tolerance": {"type": "number"},
+          "min_labelled_rows": {"type": "integer"},
+          "label_horizon_hours": {"type": "number"},
+          "confirm": {"$ref": "#/components/schemas/ConfirmSpec"},
+          "resolve": {"$ref": "#/components/schemas/ResolveSpec"}
+        }
+      },
+      "MLflowSpec": {
+        "type": "object",
+        "required": ["url", "model", "baseline_artifact", "experiment", "poll_seconds"],
+        "properties": {
+          "url": {"type": "string"},
+          "model": {"type": "string"},
+          "alias": {"type": "string"},
+          "stage": {"type": "string"},
+          "token_file": {"type": "string"},
+          "token_env": {"type": "string"},
+          "baseline_artifact": {"type": "string"},
+          "experiment": {"type": "string"},
+          "poll_seconds": {"type": "number"},
+          "promote_alias": {"type": "string"}
+        }
+      },
+      "ModelSettings": {
+        "type": "object",
+        "description": "A model's settings as stored (defaults filled in).",
+        "required": ["features", "window", "min_rows", "detector", "confirm", "resolve"],
+        "properties": {
+          "features": {"type": "array", "items": {"$ref": "#/components/schemas/FeatureSpec"}},
+          "prediction": {"$ref": "#/components/schemas/FeatureSpec"},
+          "window": {"type": "object", "properties": {"rows": {"type": "integer"}, "seconds": {"type": "number"}}},
+          "min_rows": {"type": "integer"},
+          "detector": {"$ref": "#/components/schemas/DetectorConfig"},
+          "confirm": {"$ref": "#/components/schemas/ConfirmSpec"},
+          "resolve": {"$ref": "#/components/schemas/ResolveSpec"},
+          "retention_hours": {"type": "number"},
+          "quality": {"$ref": "#/components/schemas/QualitySpec"},
+          "multivariate": {"type": "object", "required": ["variance_share"], "properties": {"variance_share": {"type": "number"}}},
+          "mlflow": {"$ref": "#/components/schemas/MLflowSpec"}
+        }
+      },
+      "ModelSettingsInput": {
+        "type": "object",
+        "description": "The body of `PUT /v1/models/{model}`: every key but `features` has a default; unknown keys are refused (400), rules a value breaks are 422.",
+        "additionalProperties": false,
+        "required": ["features"],
+        "properties": {
+          "features": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1000,
+            "items": {"type": "object", "additionalProperties": false, "required": ["name", "kind"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 128}, "kind": {"$ref": "#/components/schemas/FeatureKind"}}}
+          },
+          "prediction": {"type": "object", "additionalProperties": false, "required": ["name", "kind"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 128}, "kind": {"$ref": "#/components/schemas/FeatureKind"}}},
+          "window": {
+            "type": "object",
+            "additionalProperties": false,
+            "description": "`rows` or `seconds`, not both.",
+            "properties": {"rows": {"type": "integer", "minimum": 1, "maximum": 10000000}, "seconds": {"type": "number", "minimum": 1, "maximum": 2592000}}
+          },
+          "min_rows": {"type": "integer", "minimum": 1, "default": 100},
+          "detector": {
+            "type": "object",
+            "properties": {
+              "alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.05},
+              "psi_threshold": {"type": "number", "minimum": 0, "default": 0.1},
+              "drift_share": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5},
+              "binning": {"type": "string", "enum": ["quantile", "evidently", "nannyml"], "default": "quantile"},
+              "bins": {"type": "integer", "minimum": 2, "maximum": 1000, "default": 10},
+              "psi_epsilon": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.0001},
+              "js_base": {"type": "number", "exclusiveMinimum": 0},
+              "ks_method": {"type": "string", "enum": ["auto", "exact", "asymp"], "default": "auto"},
+              "chi2": {"type": "string", "enum": ["contingency", "goodness-of-fit"], "default": "contingency"},
+              "correction": {"type": "string", "enum": ["bh", "by", "bonferroni", "none"], "default": "bh"},
+              "min_current_values": {"type": "integer", "minimum": 1, "default": 30},
+              "calibration": {"type": "string", "enum": ["fixed", "baseline_chunks"], "default": "fixed"},
+              "calibration_k": {"type": "number", "exclusiveMinimum": 0, "maximum": 10, "default": 3}
+            }
+          },
+          "confirm": {"type": "object", "additionalProperties": false, "required": ["windows", "of"], "properties": {"windows": {"type": "integer", "minimum": 1, "maximum": 100}, "of": {"type": "integer", "minimum": 1, "maximum": 100}}},
+          "resolve": {"type": "object", "additionalProperties": false, "required": ["clean_windows"], "properties": {"clean_windows": {"type": "integer", "minimum": 1, "maximum": 1000}}},
+          "retention_hours": {"type": "number", "exclusiveMinimum": 0, "default": 168},
+          "quality": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["task"],
+            "properties": {
+              "task": {"type": "string", "enum": ["binary", "regression"]},
+              "threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+              "label": {"type": "string", "minLength": 1, "maxLength": 128},
+              "segment": {"type": "string"},
+              "metric": {"type": "string", "enum": ["roc_auc", "average_precision", "precision", "recall", "f1", "accuracy", "log_loss", "brier", "expected_calibration_error", "mae", "rmse", "mape", "r2"]},
+              "tolerance": {"type": "number", "minimum": 0},
+              "min_labelled_rows": {"type": "integer", "minimum": 1},
+              "label_horizon_hours": {"type": "number", "exclusiveMinimum": 0},
+              "confirm": {"type": "object", "additionalProperties": false, "required": ["windows", "of"], "properties": {"windows": {"type": "integer", "minimum": 1}, "of": {"type": "integer", "minimum": 1, "maximum": 100}}},
+              "resolve": {"type": "object", "additionalProperties": false, "required": ["clean_windows"], "properties": {"clean_windows": {"type": "integer", "minimum": 1}}}
+            }
+          },
+          "multivariate": {"type": "object", "additionalProperties": false, "properties": {"variance_share": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.65}}},
+          "mlflow": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["url", "model"],
+            "properties": {
+              "url": {"type": "string", "description": "http(s) URL of the tracking server."},
+              "model": {"type": "string", "minLength": 1, "maxLength": 256},
+              "alias": {"type": "string", "minLength": 1, "maxLength": 256},
+              "stage": {"type": "string", "minLength": 1, "maxLength": 256},
+              "token_file": {"type": "string"},
+              "token_env": {"type": "string"},
+              "baseline_artifact": {"type": "string", "default": "data/train.csv"},
+              "experiment": {"type": "string", "minLength": 1, "default": "driftwatch-monitoring"},
+              "poll_seconds": {"type": "number", "minimum": 0, "maximum": 86400, "default": 60},
+              "promote_alias": {"type": "string", "minLength": 1, "maxLength": 256}
+            }
+          }
+        }
+      },
+      "MLflowLink": {
+        "type": "object",
+        "description": "The MLflow run (and model version) a baseline came from.",
+        "required": ["url", "registered_model", "run_id", "experiment_id", "artifact", "params", "metrics"],
+        "properties": {
+          "url": {"type": "string"},
+          "registered_model": {"type": "string"},
+          "run_id": {"type": "string"},
+          "experiment_id": {"type": "string"},
+          "run_name": {"type": "string"},
+          "model_version": {"type": "string"},
+          "artifact": {"type": "string"},
+          "params": {"type": "object", "additionalProperties": {"type": "string"}},
+          "metrics": {"type": "object", "additionalProperties": {"type": "number"}}
+        }
+      },
+      "EpisodeStatus": {
+        "type": "object",
+        "required": ["state"],
+        "properties": {
+          "state": {"$ref": "#/components/schemas/EpisodeState"},
+          "id": {"type": "integer", "description": "The open episode."},
+          "since": {"type": "number", "description": "Unix seconds: when the open episode opened (or was confirmed)."}
+        }
+      },
+      "ModelStatus": {
+        "type": "object",
+        "required": ["model", "settings", "observations_stored", "window", "episode"],
+        "properties": {
+          "model": {"type": "string"},
+          "settings": {"$ref": "#/components/schemas/ModelSettings"},
+          "baseline_version": {"type": "integer"},
+          "baseline_rows": {"type": "integer"},
+          "observations_stored": {"type": "integer", "minimum": 0},
+          "window": {
+            "type": "object",
+            "required": ["rows", "min_rows"],
+            "properties": {
+              "rows": {"type": "integer", "minimum": 0},
+              "target_rows": {"type": "integer"},
+              "seconds": {"type": "number"},
+              "opened_at": {"type": "number"},
+              "min_rows": {"type": "integer"}
+            }
+          },
+          "episode": {"$ref": "#/components/schemas/EpisodeStatus"},
+          "last_window": {
+            "type": "object",
+            "required": ["seq", "ended_at", "drifted", "drifted_share", "worst_features"],
+            "properties": {
+              "seq": {"type": "integer"},
+              "ended_at": {"type": "number"},
+              "drifted": {"type": "integer"},
+              "drifted_share": {"type": "number"},
+              "worst_features": {"type": "array", "items": {"type": "string"}}
+            }
+          },
+          "mlflow": {"$ref": "#/components/schemas/MLflowLink"}
+        }
+      },
+      "ModelList": {
+        "type": "object",
+        "required": ["models"],
+        "properties": {"models": {"type": "array", "items": {"$ref": "#/components/schemas/ModelStatus"}}}
+      },
+      "ColumnarBaseline": {
+        "type": "object",
+        "description": "JSON columnar, as columnar observations: one array per feature, and the prediction column.",
+        "properties": {
+          "features": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": ["number", "string", "boolean", "null"]}}},
+          "predictions": {"type": "array", "items": {"type": ["number", "string", "null"]}},
+          "ids": {"type": "array", "items": {"type": ["string", "integer", "null"]}},
+          "ts": {"type": "array", "items": {"type": ["number", "string", "null"]}}
+        }
+      },
+      "BaselineAnswer": {
+        "type": "object",
+        "required": ["model", "version", "rows", "created_model", "features"],
+        "properties": {
+          "model": {"type": "string"},
+          "version": {"type": "integer", "minimum": 1},
+          "rows": {"type": "integer", "minimum": 1},
+          "created_model": {"type": "boolean"},
+          "features": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": ["name", "kind", "values", "missing"],
+              "properties": {"name": {"type": "string"}, "kind": {"$ref": "#/components/schemas/FeatureKind"}, "values": {"type": "integer"}, "missing": {"type": "integer"}}
+            }
+          },
+          "prediction": {"type": "string"},
+          "labelled_rows": {"type": "integer"},
+          "mlflow": {"$ref": "#/components/schemas/MLflowLink"}
+        }
+      },
+      "ObservationRow": {
+        "type": "object",
+        "required": ["features"],
+        "properties": {
+          "id": {"type": ["string", "integer"], "description": "Prediction id (labels and shadow rows join on it)."},
+          "ts": {"type": ["number", "string"], "description": "Unix seconds or RFC 3339."},
+          "features": {"type": "object", "additionalProperties": {"type": ["number", "string", "boolean", "null"]}},
+          "prediction": {"type": ["number", "string", "null"]},
+          "endpoint": {"type": "string", "enum": ["production", "canary", "shadow", "default"]}
+        }
+      },
+      "ObservationRows": {
+        "type": "object",
+        "required": ["observations"],
+        "properties": {"observations": {"type": "array", "items": {"$ref": "#/components/schemas/ObservationRow"}}}
+      },
+      "ObservationColumns": {
+        "type": "object",
+        "description": "Columnar: one array per feature, all of one length.",
+        "properties": {
+          "ids": {"type": "array", "items": {"type": ["string", "integer", "null"]}},
+          "ts": {"type": "array", "items": {"type": ["number", "string", "null"]}},
+          "features": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": ["number", "string", "boolean", "null"]}}},
+          "predictions": {"type": "array", "items": {"type": ["number", "string", "null"]}},
+          "endpoint": {"type": "string", "enum": ["production", "canary", "shadow", "default"]},
+          "endpoints": {"type": "array", "items": {"type": ["string", "null"]}}
+        }
+      },
+      "RejectedRow": {
+        "type": "object",
+        "required": ["row", "reason"],
+        "properties": {"row": {"type": "integer", "minimum": 0}, "reason": {"type": "string"}}
+      },
+      "IngestAnswer": {
+        "type": "object",
+        "required": ["accepted", "rejected", "rejections", "duplicate"],
+        "properties": {
+          "accepted": {"type": "integer", "minimum": 0},
+          "rejected": {"type": "integer", "minimum": 0},
+          "rejections": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/RejectedRow"}},
+          "batch_id": {"type": "integer"},
+          "duplicate": {"type": "boolean"},
+          "window_rows": {"type": "integer", "minimum": 0},
+          "window_closed": {"type": "integer", "description": "The window this batch closed (its seq)."}
+        }
+      },
+      "KSReport": {
+        "type": "object",
+        "required": ["statistic", "pvalue", "method", "sign"],
+        "properties": {
+          "statistic": {"type": "number"},
+          "pvalue": {"type": "number"},
+          "pvalue_adjusted": {"type": "number"},
+          "method": {"type": "string", "enum": ["exact", "asymp"]},
+          "location": {"type": "number"},
+          "sign": {"type": "integer"}
+        }
+      },
+      "ChiSquareReport": {
+        "type": "object",
+        "required": ["pvalue", "dof", "test"],
+        "properties": {
+          "statistic": {"type": "number", "description": "Absent when infinite (goodness of fit with a category the baseline never had)."},
+          "pvalue": {"type": "number"},
+          "pvalue_adjusted": {"type": "number"},
+          "dof": {"type": "integer"},
+          "test": {"type": "string"}
+        }
+      },
+      "Percentiles": {
+        "type": "object",
+        "required": ["p1", "p5", "p25", "p50", "p75", "p95", "p99"],
+        "properties": {
+          "p1": {"type": "number"}, "p5": {"type": "number"}, "p25": {"type": "number"}, "p50": {"type": "number"},
+          "p75": {"type": "number"}, "p95": {"type": "number"}, "p99": {"type": "number"}
+        }
+      },
+      "PercentileReport": {
+        "type": "object",
+        "required": ["baseline", "current", "shift"],
+        "properties": {
+          "baseline": {"$ref": "#/components/schemas/Percentiles"},
+          "current": {"$ref": "#/components/schemas/Percentiles"},
+          "shift": {"type": "object", "additionalProperties": {"type": "number"}},
+          "shift_iqr": {"type": "object", "additionalProperties": {"type": "number"}}
+        }
+      },
+      "DataQuality": {
+        "type": "object",
+        "required": ["total", "missing", "missing_share", "nan", "infinite", "wrong_type", "unseen_categories", "unseen_count"],
+        "properties": {
+          "total": {"type": "integer", "minimum": 0},
+          "missing": {"type": "integer", "minimum": 0},
+          "missing_share": {"type": "number"},
+          "nan": {"type": "integer", "minimum": 0},
+          "infinite": {"type": "integer", "minimum": 0},
+          "wrong_type": {"type": "integer", "minimum": 0},
+          "out_of_range": {"type": "integer", "minimum": 0},
+          "out_of_range_share": {"type": "number"},
+          "unseen_categories": {"type": "array", "items": {"type": "string"}},
+          "unseen_count": {"type": "integer", "minimum": 0}
+        }
+      },
+      "BinnedShares": {
+        "type": "object",
+        "required": ["kind", "boundaries", "reference", "current"],
+        "properties": {
+          "kind": {"type": "string"},
+          "boundaries": {"type": "array", "items": {"type": "number"}},
+          "reference": {"type": "array", "items": {"type": "number"}},
+          "current": {"type": "array", "items": {"type": "number"}},
+          "labels": {"type": "array", "items": {"type": "string"}}
+        }
+      },
+      "FeatureThresholds": {
+        "type": "object",
+        "required": ["decision", "window_rows", "chunk_values", "chunks", "k", "metrics"],
+        "properties": {
+          "decision": {"type": "string", "enum": ["calibrated", "fixed"]},
+          "window_rows": {"type": "integer"},
+          "chunk_values": {"type": "integer"},
+          "chunks": {"type": "integer"},
+          "k": {"type": "number"},
+          "note": {"type": "string"},
+          "metrics": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": ["metric"],
+              "properties": {
+                "metric": {"type": "string"},
+                "value": {"type": "number"},
+                "fixed": {"type": "number"},
+                "calibrated": {"type": "number"},
+                "baseline_mean": {"type": "number"},
+                "baseline_std": {"type": "number"}
+              }
+            }
+          }
+        }
+      },
+      "FeatureResult": {
+        "type": "object",
+        "description": "One feature in one window: the object of `driftwatch check --format json`.",
+        "required": ["name", "kind", "status", "n_baseline", "n_current", "quality", "drifted", "reasons"],
+        "properties": {
+          "name": {"type": "string"},
+          "kind": {"$ref": "#/components/schemas/FeatureKind"},
+          "status": {"type": "string", "enum": ["drifted", "ok", "insufficient_data"]},
+          "n_baseline": {"type": "integer", "minimum": 0},
+          "n_current": {"type": "integer", "minimum": 0},
+          "ks": {"$ref": "#/components/schemas/KSReport"},
+          "chi2": {"$ref": "#/components/schemas/ChiSquareReport"},
+          "psi": {"type": "number"},
+          "js": {"type": "number"},
+          "wasserstein": {"type": "number"},
+          "wasserstein_normed": {"type": "number"},
+          "percentiles": {"$ref": "#/components/schemas/PercentileReport"},
+          "quality": {"$ref": "#/components/schemas/DataQuality"},
+          "bins": {"$ref": "#/components/schemas/BinnedShares"},
+          "drifted": {"type": "boolean"},
+          "reasons": {"type": "array", "items": {"type": "string"}},
+          "thresholds": {"$ref": "#/components/schemas/FeatureThresholds"}
+        }
+      },
+      "DriftSummary": {
+        "type": "object",
+        "required": ["features", "evaluated", "insufficient", "drifted", "drifted_share", "drift_share_threshold", "dataset_drifted", "extra_columns"],
+        "properties": {
+          "features": {"type": "integer", "minimum": 0},
+          "evaluated": {"type": "integer", "minimum": 0},
+          "insufficient": {"type": "integer", "minimum": 0},
+          "drifted": {"type": "integer", "minimum": 0},
+          "drifted_share": {"type": "number", "minimum": 0, "maximum": 1},
+          "drift_share_threshold": {"type": "number"},
+          "dataset_drifted": {"type": "boolean"},
+          "extra_columns": {"type": "array", "items": {"type": "string"}},
+          "multivariate_drifted": {"type": "boolean"}
+        }
+      },
+      "EpisodeTransition": {
+        "type": "object",
+        "required": ["from", "to", "window_seq", "at", "drifted_features", "drifted_share"],
+        "properties": {
+          "from": {"$ref": "#/components/schemas/EpisodeState"},
+          "to": {"$ref": "#/components/schemas/EpisodeState"},
+          "window_seq": {"type": "integer"},
+          "at": {"type": "number"},
+          "drifted_features": {"type": "array", "items": {"type": "string"}},
+          "drifted_share": {"type": "number"}
+        }
+      },
+      "MultivariateResult": {
+        "type": "object",
+        "required": ["reconstruction_error", "lower_threshold", "upper_threshold", "drifted", "components", "explained_variance_share", "rows"],
+        "properties": {
+          "reconstruction_error": {"type": "number"},
+          "lower_threshold": {"type": "number"},
+          "upper_threshold": {"type": "number"},
+          "drifted": {"type": "boolean"},
+          "components": {"type": "integer"},
+          "explained_variance_share": {"type": "number"},
+          "rows": {"type": "integer"}
+        }
+      },
+      "WindowReport": {
+        "type": "object",
+        "description": "One closed window evaluated against the baseline.",
+        "required": ["model", "seq", "started_at", "ended_at", "evaluated_at", "rows", "baseline_version", "baseline_rows", "detector", "features", "summary", "episode_state", "transitions"],
+        "properties": {
+          "model": {"type": "string"},
+          "seq": {"type": "integer", "minimum": 1},
+          "started_at": {"type": "number"},
+          "ended_at": {"type": "number"},
+          "evaluated_at": {"type": "number"},
+          "rows": {"type": "integer", "minimum": 0},
+          "baseline_version": {"type": "integer"},
+          "baseline_rows": {"type": "integer"},
+          "detector": {"$ref": "#/components/schemas/DetectorConfig"},
+          "features": {"type": "array", "items": {"$ref": "#/components/schemas/FeatureResult"}},
+          "prediction": {"$ref": "#/components/schemas/FeatureResult"},
+          "summary": {"$ref": "#/components/schemas/DriftSummary"},
+          "episode_state": {"$ref": "#/components/schemas/EpisodeState"},
+          "transitions": {"type": "array", "items": {"$ref": "#/components/schemas/EpisodeTransition"}},
+          "multivariate": {"$ref": "#/components/schemas/MultivariateResult"}
+        }
+      },
+      "DriftAnswer": {
+        "type": "object",
+        "required": ["model", "episode"],
+        "properties": {
+          "model": {"type": "string"},
+          "report": {"$ref": "#/components/schemas/WindowReport"},
+          "episode": {"$ref": "#/components/schemas/EpisodeStatus"}
+        }
+      },
+      "WindowList": {
+        "type": "object",
+        "required": ["model", "windows"],
+        "properties": {
+          "model": {"type": "string"},
+          "windows": {"type": "array", "items": {"$ref": "#/components/schemas/WindowReport"}}
+        }
+      },
+      "Episode": {
+        "type": "object",
+        "description": "An episode with its transitions, its actions' delivery state and its remediations.",
+        "required": ["id", "kind", "state", "opened_at", "last_window_seq", "drifted_features", "transitions", "actions", "remediations"],
+        "properties": {
+          "id": {"type": "integer", "minimum": 1},
+          "kind": {"type": "string", "enum": ["drift", "quality_degraded"]},
+          "state": {"$ref": "#/components/schemas/EpisodeState"},
+          "opened_at": {"type": "number"},
+          "confirmed_at": {"type": "number"},
+          "resolved_at": {"type": "number"},
+          "last_window_seq": {"type": "integer"},
+          "drifted_features": {"type": "array", "items": {"type": "string"}},
+          "transitions": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": ["from", "to", "at", "window_seq"],
+              "properties": {"from": {"$ref": "#/components/schemas/EpisodeState"}, "to": {"$ref": "#/components/schemas/EpisodeState"}, "at": {"type": "number"}, "window_seq": {"type": "integer"}}
+            }
+          },
+          "actions": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": ["kind", "key", "state", "attempts", "updated_at"],
+              "properties": {
+                "kind": {"type": "string"},
+                "key": {"type": "string"},
+                "state": {"type": "string"},
+                "attempts": {"type": "integer", "minimum": 0},
+                "last_error": {"type": "string"},
+                "updated_at": {"type": "number"},
+                "next_attempt_at": {"type": "number"}
+              }
+            }
+          },
+          "remediations": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": ["kind", "name", "state", "updated_at"],
+              "properties": {"kind": {"type": "string"}, "name": {"type": "string"}, "state": {"type": "string"}, "detail": {"type": "string"}, "updated_at": {"type": "number"}}
+            }
+          }
+        }
+      },
+      "EpisodeList": {
+        "type": "object",
+        "required": ["episodes"],
+        "properties": {"episodes": {"type": "array", "items": {"$ref": "#/components/schemas/Episode"}}}
+      },
+      "CandidateInput": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["version", "model_uri"],
+        "properties": {
+          "version": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"},
+          "model_uri": {"type": "string", "description": "With a scheme: s3://, gs://, pvc://, https://."},
+          "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
+          "mlflow_version": {"type": "string", "pattern": "^[0-9]+$", "description": "The MLflow model version this candidate is."}
+        }
+      },
+      "ShadowComparison": {
+        "type": "object",
+        "required": ["joined_rows", "shadow_rows", "unjoinable_shadow_rows", "threshold"],
+        "properties": {
+          "joined_rows": {"type": "integer"},
+          "shadow_rows": {"type": "integer"},
+          "unjoinable_shadow_rows": {"type": "integer"},
+          "agreement": {"type": "number"},
+          "correlation": {"type": "number"},
+          "ks_statistic": {"type": "number"},
+          "ks_pvalue": {"type": "number"},
+          "psi": {"type": "number"},
+          "mean_production": {"type": "number"},
+          "mean_shadow": {"type": "number"},
+          "threshold": {"type": "number"}
+        }
+      },
+      "GateDecision": {
+        "type": "object",
+        "required": ["verdict", "reasons", "comparison"],
+        "properties": {
+          "verdict": {"type": "string", "enum": ["pending", "pass", "fail"]},
+          "reasons": {"type": "array", "items": {"type": "string"}},
+          "comparison": {"$ref": "#/components/schemas/ShadowComparison"},
+          "quality": {
+            "type": "object",
+            "required": ["metric", "higher_is_better", "production", "candidate", "rows"],
+            "properties": {"metric": {"type": "string"}, "higher_is_better": {"type": "boolean"}, "production": {"type": "number"}, "candidate": {"type": "number"}, "rows": {"type": "integer"}}
+          }
+        }
+      },
+      "Candidate": {
+        "type": "object",
+        "required": ["version", "model_uri", "metrics", "shadow", "verdict", "created_at"],
+        "properties": {
+          "version": {"type": "string"},
+          "model_uri": {"type": "string"},
+          "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
+          "episode_id": {"type": "integer"},
+          "shadow": {"type": "string", "description": "The shadow InferenceService's name."},
+          "shadow_state": {"type": "string"},
+          "verdict": {"type": "string", "enum": ["pending", "pass", "fail"]},
+          "decision": {"$ref": "#/components/schemas/GateDecision"},
+          "created_at": {"type": "number"},
+          "mlflow_version": {"type": "string"}
+        }
+      },
+      "CandidateList": {
+        "type": "object",
+        "required": ["candidates"],
+        "properties": {"candidates": {"type": "array", "items": {"$ref": "#/components/schemas/Candidate"}}}
+      },
+      "Label": {
+        "type": "object",
+        "required": ["id", "label"],
+        "properties": {
+          "id": {"type": ["string", "integer"], "description": "The prediction id (≤ 256 bytes)."},
+          "label": {"type": ["number", "boolean"]},
+          "ts": {"type": ["number", "null"], "description": "Unix seconds."}
+        }
+      },
+      "LabelRows": {
+        "type": "object",
+        "required": ["labels"],
+        "properties": {"labels": {"type": "array", "items": {"$ref": "#/components/schemas/Label"}}}
+      },
+      "LabelColumns": {
+        "type": "object",
+        "required": ["ids", "labels"],
+        "properties": {
+          "ids": {"type": "array", "items": {"type": ["string", "integer"]}},
+          "labels": {"type": "array", "items": {"type": ["number", "boolean"]}},
+          "ts": {"type": "array", "items": {"type": ["number", "null"]}}
+        }
+      },
+      "LabelsAnswer": {
+        "type": "object",
+        "required": ["accepted", "joined", "late", "pending", "duplicate", "rejected", "rejections"],
+        "properties": {
+          "accepted": {"type": "integer", "minimum": 0},
+          "joined": {"type": "integer", "minimum": 0},
+          "late": {"type": "integer", "minimum": 0},
+          "pending": {"type": "integer", "minimum": 0},
+          "duplicate": {"type": "integer", "minimum": 0},
+          "rejected": {"type": "integer", "minimum": 0},
+          "rejections": {"type": "array", "maxItems": 100, "items": {"$ref": "#/components/schemas/RejectedRow"}}
+        }
+      },
+      "BinaryQuality": {
+        "type": "object",
+        "required": ["rows", "positives", "threshold", "accuracy", "log_loss", "brier", "expected_calibration_error", "positive_rate", "predicted_positive_rate"],
+        "properties": {
+          "rows": {"type": "integer"},
+          "positives": {"type": "integer"},
+          "threshold": {"type": "number"},
+          "roc_auc": {"type": "number"},
+          "average_precision": {"type": "number"},
+          "precision": {"type": "number"},
+          "recall": {"type": "number"},
+          "f1": {"type": "number"},
+          "accuracy": {"type": "number"},
+          "log_loss": {"type": "number"},
+          "brier": {"type": "number"},
+          "expected_calibration_error": {"type": "number"},
+          "positive_rate": {"type": "number"},
+          "predicted_positive_rate": {"type": "number"}
+        }
+      },
+      "RegressionQuality": {
+        "type": "object",
+        "required": ["rows", "mae", "rmse", "mape"],
+        "properties": {"rows": {"type": "integer"}, "mae": {"type": "number"}, "rmse": {"type": "number"}, "mape": {"type": "number"}, "r2": {"type": "number"}}
+      },
+      "EstimatedBinaryQuality": {
+        "type": "object",
+        "required": ["rows", "threshold", "true_positives", "false_positives", "false_negatives", "true_negatives", "accuracy", "expected_positive_rate"],
+        "properties": {
+          "rows": {"type": "integer"},
+          "threshold": {"type": "number"},
+          "true_positives": {"type": "number"},
+          "false_positives": {"type": "number"},
+          "false_negatives": {"type": "number"},
+          "true_negatives": {"type": "number"},
+          "precision": {"type": "number"},
+          "recall": {"type": "number"},
+          "f1": {"type": "number"},
+          "accuracy": {"type": "number"},
+          "roc_auc": {"type": "number"},
+          "expected_positive_rate": {"type": "number"}
+        }
+      },
+      "WindowQuality": {
+        "type": "object",
+        "required": ["seq", "labelled_rows", "segments", "metric"],
+        "properties": {
+          "seq": {"type": "integer"},
+          "labelled_rows": {"type": "integer", "minimum": 0},
+          "realized_binary": {"$ref": "#/components/schemas/BinaryQuality"},
+          "realized_regression": {"$ref": "#/components/schemas/RegressionQuality"},
+          "estimated": {"$ref": "#/components/schemas/EstimatedBinaryQuality"},
+          "segments": {
+            "type": "array",
+            "items": {"type": "object", "required": ["segment", "rows"], "properties": {"segment": {"type": "string"}, "rows": {"type": "integer"}, "value": {"type": "number"}, "gap": {"type": "number"}}}
+          },
+          "metric": {"type": "string"},
+          "realized": {"type": "number"},
+          "estimated_value": {"type": "number"},
+          "baseline": {"type": "number"},
+          "degraded": {"type": "boolean", "description": "Absent until the window has `min_labelled_rows` labels."}
+        }
+      },
+      "QualityAnswer": {
+        "type": "object",
+        "required": ["task", "metric", "tolerance", "labels", "episode_state", "windows"],
+        "properties": {
+          "task": {"type": "string", "enum": ["binary", "regression"]},
+          "metric": {"type": "string"},
+          "tolerance": {"type": "number"},
+          "baseline": {
+            "type": "object",
+            "description": "Quality of the labelled baseline.",
+            "required": ["baseline_version", "rows"],
+            "properties": {
+              "baseline_version": {"type": "integer"},
+              "rows": {"type": "integer"},
+              "binary": {"$ref": "#/components/schemas/BinaryQuality"},
+              "regression": {"$ref": "#/components/schemas/RegressionQuality"}
+            }
+          },
+          "labels": {"type": "object", "description": "Label counts by state (joined, pending, unmatched, …).", "additionalProperties": {"type": "integer"}},
+          "episode_state": {"$ref": "#/components/schemas/EpisodeState"},
+          "windows": {"type": "array", "items": {"$ref": "#/components/schemas/WindowQuality"}}
+        }
+      },
+      "ReportDocument": {
+        "type": "object",
+        "description": "Everything the on-call report shows.",
+        "required": ["model", "generated_at", "state", "windows", "candidates", "runbook_url"],
+        "properties": {
+          "model": {"type": "string"},
+          "generated_at": {"type": "number"},
+          "state": {"$ref": "#/components/schemas/EpisodeState"},
+          "since": {"type": "number"},
+          "episode": {"$ref": "#/components/schemas/Episode"},
+          "windows": {
+            "type": "array",
+            "maxItems": 30,
+            "items": {
+              "type": "object",
+              "required": ["seq", "started_at", "ended_at", "rows", "drifted", "drift_share"],
+              "properties": {"seq": {"type": "integer"}, "started_at": {"type": "number"}, "ended_at": {"type": "number"}, "rows": {"type": "integer"}, "drifted": {"type": "boolean"}, "drift_share": {"type": "number"}}
+            }
+          },
+          "latest": {"$ref": "#/components/schemas/WindowReport"},
+          "quality": {"$ref": "#/components/schemas/WindowQuality"},
+          "quality_state": {"$ref": "#/components/schemas/EpisodeState"},
+          "candidates": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": ["version", "verdict", "reasons", "shadow"],
+              "properties": {"version": {"type": "string"}, "verdict": {"type": "string", "enum": ["pending", "pass", "fail"]}, "reasons": {"type": "array", "items": {"type": "string"}}, "shadow": {"type": "string"}}
+            }
+          },
+          "runbook_url": {"type": "string"},
+          "mlflow": {"$ref": "#/components/schemas/MLflowLink"}
+        }
+      },
+      "KServePayload": {
+        "type": "object",
+        "description": "v1: `instances` (request; positional rows named by the model's feature order, or objects) / `predictions` (response). v2 (Open Inference Protocol): `inputs` / `outputs` as tensors `{name, shape, datatype, data}`.",
+        "minProperties": 1,
+        "properties": {
+          "instances": {"type": "array"},
+          "predictions": {"type": "array"},
+          "inputs": {"type": ["array", "object"], "items": {"$ref": "#/components/schemas/KServeTensor"}},
+          "outputs": {"type": "array", "items": {"$ref": "#/components/schemas/KServeTensor"}}
+        }
+      },
+      "KServeTensor": {
+        "type": "object",
+        "properties": {
+          "name": {"type": "string"},
+          "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+          "datatype": {"type": "string"},
+          "data": {"type": "array"}
+        }
+      },
+      "KServeAnswer": {
+        "type": "object",
+        "required": ["accepted", "batch_id", "duplicate", "joined", "prediction_ids"],
+        "properties": {
+          "accepted": {"type": "integer", "minimum": 0},
+          "batch_id": {"type": "integer"},
+          "duplicate": {"type": "boolean"},
+          "joined": {"type": "boolean", "description": "The other half of the event had arrived."},
+          "prediction_ids": {"type": "array", "items": {"type": "string"}}
+        }
+      }
+    }
+  }
 }
 """#
