@@ -402,9 +402,7 @@ actor ModelMonitor {
     private func join(_ ids: [String], now: Date, closing: Int64? = nil) throws -> (onTime: Int, late: Int) {
         guard !ids.isEmpty else { return (0, 0) }
         var byBatch: [Int64: [(id: String, row: Int)]] = [:]
-        for id in ids {
-            if let at = try store.lookupPrediction(model: name, id: id) { byBatch[at.batchID, default: []].append((id, at.row)) }
-        }
+        for (id, at) in try store.lookupPredictions(model: name, ids: ids) { byBatch[at.batchID, default: []].append((id, at.row)) }
         guard !byBatch.isEmpty else { return (0, 0) }
         var joins: [LabelJoin] = []
         for (batchID, rows) in byBatch {

@@ -97,30 +97,66 @@ extension DriftStore {
     /// batches are newer than every indexed one, so they are searched first (newest first),
     /// then the generations, newest first.
     public func lookupPrediction(model: String, id: String) throws -> (batchID: Int64, row: Int)? {
-        try writer.read { db in
+        try lookupPredictions(model: model, ids: [id])[id]
+    }
+
+    /// `lookupPrediction` for many ids in one read: each unindexed blob is scanned once for
+    /// all of them (not once per id), and the generations are probed only for the ids the blobs
+    /// did not hold. A labels request of n ids over p pending batches costs O(p·rows + n·gens)
+    /// instead of O(n·p·rows).
+    public func lookupPredictions(model: String, ids: [String]) throws -> [String: (batchID: Int64, row: Int)] {
+        guard !ids.isEmpty else { return [:] }
+        return try writer.read { db in
+            var found: [String: (batchID: Int64, row: Int)] = [:]
+            var wanted = Set(ids)
             let through = try Self.indexedThrough(db)
             let pending = try Row.fetchCursor(
                 db,
                 sql: "SELECT batch_id, ids FROM batch_ids WHERE model = ? AND batch_id > ? ORDER BY batch_id DESC",
                 arguments: [model, through])
-            while let r = try pending.next() {
+            while !wanted.isEmpty, let r = try pending.next() {
                 let blob: Data = try r.decode(atIndex: 1)
-                var found: Int?
-                BatchIDs.forEach(blob) { row, candidate in if candidate == id { found = row } }
-                if let row = found { return (batchID: try r.decode(atIndex: 0), row: row) }
-            }
-            let key = PredictionKey.key(modelHash: PredictionKey.seed(model: model), id: id)
-            for gen in try Int64.fetchAll(db, sql: "SELECT gen FROM id_generations ORDER BY gen DESC") {
-                let probe = try db.cachedStatement(
-                    sql: "SELECT batch_id, row FROM \(Self.keyTable(gen)) WHERE key = ?")
-                guard let hit = try Row.fetchOne(probe, arguments: [key]) else { continue }
-                let batchID: Int64 = try hit.decode(atIndex: 0)
-                let row: Int = try hit.decode(atIndex: 1)
-                if try Self.batch(batchID, of: model, has: id, atRow: row, db) {
-                    return (batchID: batchID, row: row)
+                let batchID: Int64 = try r.decode(atIndex: 0)
+                // The last row holding an id wins within a batch, as it did row by row.
+                var hits: [String: Int] = [:]
+                BatchIDs.forEach(blob) { row, candidate in if wanted.contains(candidate) { hits[candidate] = row } }
+                for (id, row) in hits {
+                    found[id] = (batchID: batchID, row: row)
+                    wanted.remove(id)
                 }
             }
-            return nil
+            guard !wanted.isEmpty else { return found }
+            let seed = PredictionKey.seed(model: model)
+            let generations = try Int64.fetchAll(db, sql: "SELECT gen FROM id_generations ORDER BY gen DESC")
+            // Every hit is checked against its batch's own ids (a hash collision reads as not
+            // found); a batch's ids are decoded once per call, not once per label.
+            var batchIDs: [Int64: [Int: String]] = [:]
+            let idsOfBatch = try db.cachedStatement(sql: "SELECT model, ids FROM batch_ids WHERE batch_id = ?")
+            func idAt(_ batchID: Int64, _ row: Int) throws -> String? {
+                if let known = batchIDs[batchID] { return known[row] }
+                var byRow: [Int: String] = [:]
+                if let r = try Row.fetchOne(idsOfBatch, arguments: [batchID]), try r.decode(atIndex: 0) as String == model {
+                    let blob: Data = try r.decode(atIndex: 1)
+                    BatchIDs.forEach(blob) { candidateRow, candidate in byRow[candidateRow] = candidate }
+                }
+                batchIDs[batchID] = byRow
+                return byRow[row]
+            }
+            for id in ids where wanted.contains(id) {
+                wanted.remove(id)
+                let key = PredictionKey.key(modelHash: seed, id: id)
+                for gen in generations {
+                    let probe = try db.cachedStatement(sql: "SELECT batch_id, row FROM \(Self.keyTable(gen)) WHERE key = ?")
+                    guard let hit = try Row.fetchOne(probe, arguments: [key]) else { continue }
+                    let batchID: Int64 = try hit.decode(atIndex: 0)
+                    let row: Int = try hit.decode(atIndex: 1)
+                    if try idAt(batchID, row) == id {
+                        found[id] = (batchID: batchID, row: row)
+                        break
+                    }
+                }
+            }
+            return found
         }
     }
 
@@ -180,19 +216,6 @@ extension DriftStore {
         for e in entries[i...] {
             try single.execute(arguments: [e.key, e.batchID, e.row])
         }
-    }
-
-    /// True when the batch still exists, belongs to `model` and observed `id` at `row`.
-    private static func batch(_ batchID: Int64, of model: String, has id: String, atRow row: Int, _ db: Database) throws -> Bool {
-        let statement = try db.cachedStatement(sql: "SELECT model, ids FROM batch_ids WHERE batch_id = ?")
-        guard let r = try Row.fetchOne(statement, arguments: [batchID]) else { return false }
-        guard try r.decode(atIndex: 0) as String == model else { return false }
-        let blob: Data = try r.decode(atIndex: 1)
-        var matches = false
-        BatchIDs.forEach(blob) { candidateRow, candidate in
-            if candidateRow == row { matches = candidate == id }
-        }
-        return matches
     }
 
     /// Drops every generation none of whose batches is left (after pruning or a model

@@ -105,7 +105,7 @@ final class LabelQualityTests: XCTestCase {
         XCTAssertEqual(r.json["pending"] as? Int, 2, r.text)
         r = try await s.call("POST", "/v1/models/fraud/labels", json: #"{"ids":["c-1","c-2"],"labels":[1,0],"ts":[1,2]}"#)
         XCTAssertEqual(r.json["accepted"] as? Int, 2, r.text)
-        assertProblem(try await s.call("POST", "/v1/models/fraud/labels", json: #"{"ids":["a"],"labels":[1,0]}"#), 400, "\"ids\" has 1 entries but \"labels\" 2")
+        assertProblem(try await s.call("POST", "/v1/models/fraud/labels", json: #"{"ids":["a"],"labels":[1,0]}"#), 400, "\"ids\" has 1 entries but \"labels\" has 2")
         let metrics = try await s.call("GET", "/metrics", contentType: nil).text
         for line in [#"driftwatch_labels_total{model="fraud",outcome="late"} 1000"#, #"driftwatch_labels_total{model="fraud",outcome="duplicate"} 1000"#,
                      #"driftwatch_labels_total{model="fraud",outcome="rejected"} 2"#, #"driftwatch_model_quality_degraded{model="fraud"} 1"#,
