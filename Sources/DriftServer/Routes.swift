@@ -92,6 +92,7 @@ extension DriftService {
     func putModel(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let name = try context.parameters.require("model")
         guard isValidModelName(name) else { throw Problem.badRequest("model name \"\(name)\" must match \(modelNamePattern)") }
+        try requireJSON(request, what: "model settings")
         let body = try await readBody(request, .settings)
         let settings = try decodeJSONBody(ModelSettings.self, body, what: "model settings")
         do { try settings.validate() } catch { throw Problem.unprocessable("model settings: \(error)") }
@@ -518,6 +519,7 @@ extension DriftService {
                 mlflowVersion = try c.decodeIfPresent(String.self, forKey: .mlflowVersion)
             }
         }
+        try requireJSON(request, what: "a candidate")
         let posted = try decodeJSONBody(Posted.self, body, what: "candidate")
         guard isValidModelName(posted.version), posted.version.utf8.count <= 63 else {
             throw Problem.unprocessable("candidate: version \"\(posted.version)\" must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}")

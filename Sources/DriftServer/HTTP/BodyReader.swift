@@ -137,3 +137,13 @@ extension DriftService {
 func formatSeconds(_ s: Double) -> String {
     s == s.rounded() ? String(Int(s)) : String(s)
 }
+
+/// Refuses a JSON-only route's body sent as something else (415); no Content-Type is taken
+/// as JSON.
+func requireJSON(_ request: Request, what: String) throws {
+    guard let type = request.headers[.contentType] else { return }
+    let media = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+    guard media == "application/json" || media.hasSuffix("+json") else {
+        throw Problem(.unsupportedMediaType, "\(what) must be application/json, got \(type)")
+    }
+}
