@@ -59,6 +59,9 @@ public struct ModelSettings: Sendable, Codable, Equatable {
     public var multivariate: MultivariateSpec?
     /// The MLflow tracking server and registered model this model is tied to; off when nil.
     public var mlflow: MLflowSpec?
+    /// How KServe payload-logger events map onto the model (which output is the prediction);
+    /// the defaults when nil.
+    public var kserve: KServeSpec?
 
     public struct MultivariateSpec: Sendable, Codable, Equatable {
         /// PCA components kept to explain this share of the baseline's variance.
@@ -73,7 +76,7 @@ public struct ModelSettings: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case features, prediction, window, minRows = "min_rows", detector, confirm, resolve
-        case retentionHours = "retention_hours", quality, multivariate, mlflow
+        case retentionHours = "retention_hours", quality, multivariate, mlflow, kserve
     }
 
     public static let defaultWindow = WindowSpec(rows: 1000)
@@ -107,6 +110,7 @@ public struct ModelSettings: Sendable, Codable, Equatable {
         quality = try c.decodeIfPresent(QualitySpec.self, forKey: .quality)
         multivariate = try c.decodeIfPresent(MultivariateSpec.self, forKey: .multivariate)
         mlflow = try c.decodeIfPresent(MLflowSpec.self, forKey: .mlflow)
+        kserve = try c.decodeIfPresent(KServeSpec.self, forKey: .kserve)
     }
 
     /// Checks everything a person could get wrong, with a message that says how to fix it.
@@ -145,6 +149,7 @@ public struct ModelSettings: Sendable, Codable, Equatable {
             guard features.count >= 2 else { throw fail("multivariate drift needs at least two features") }
         }
         try mlflow?.validate()
+        try kserve?.validate()
         if let q = quality {
             guard prediction != nil else { throw fail("quality needs the model's \"prediction\" column (the score labels are compared with)") }
             if let s = q.segment {
@@ -232,6 +237,50 @@ public struct QualitySpec: Sendable, Codable, Equatable {
         guard confirm.windows >= 1 && confirm.windows <= confirm.of && confirm.of <= 100 else { throw fail("confirm.windows must be between 1 and confirm.of") }
         guard resolve.cleanWindows >= 1 else { throw fail("resolve.clean_windows must be ≥ 1") }
         guard isValidFeatureName(label) else { throw fail("label column name \"\(label)\" is not allowed") }
+    }
+}
+
+/// `kserve` in the model settings: `{"output": "NAME"}`. A KServe response with one output
+/// (v2 tensor, or key of v1 prediction objects) gives the prediction whatever its name; with
+/// several, the one named `output` is the prediction (without it, the one named like the
+/// model's prediction column, else the event is refused with the outputs listed).
+public struct KServeSpec: Sendable, Codable, Equatable {
+    /// The output that holds the prediction when a response has several; nil: the rule above.
+    public var output: String?
+
+    public init(output: String? = nil) { self.output = output }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case output }
+
+    /// Any key, to name the ones this block does not know.
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        let all = try decoder.container(keyedBy: AnyKey.self)
+        let unknown = all.allKeys.map(\.stringValue).filter { !known.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            let names = unknown.prefix(5).map { String(reflecting: String($0.prefix(64))) }.joined(separator: ", ") + (unknown.count > 5 ? " and \(unknown.count - 5) more" : "")
+            throw ConfigError(message: "kserve: unknown setting\(unknown.count == 1 ? "" : "s") \(names); the kserve block takes only \"output\" (the response output that holds the prediction)")
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        output = try c.decodeIfPresent(String.self, forKey: .output)
+    }
+
+    public func validate() throws {
+        if let output {
+            guard (1...256).contains(output.utf8.count) else {
+                throw ConfigError(message: "kserve.output must name an output of the model's responses in 1–256 bytes, got \(output.utf8.count)")
+            }
+            guard output.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F && !(0x80...0x9F).contains($0.value) }) else {
+                throw ConfigError(message: "kserve.output must be printable text (no control characters)")
+            }
+        }
     }
 }
 
