@@ -2,7 +2,11 @@ import DriftCore
 
 /// A generic JSON tree, for payloads whose shape varies (KServe v1/v2). The observation
 /// formats never build one: they are decoded straight into columns.
-indirect enum JSONValue: Equatable {
+///
+/// Not `indirect`: arrays and objects already keep their elements in heap buffers, so a
+/// scalar is stored inline in its array (24 bytes) instead of in a box of its own (a pointer
+/// and a 48-byte allocation each, which made a 1M-row KServe body cost 2 GB).
+enum JSONValue: Equatable {
     case null
     case bool(Bool)
     case number(Double)
@@ -40,28 +44,39 @@ indirect enum JSONValue: Equatable {
         }
     }
 
-    /// Parses a whole document.
-    static func parse(_ body: [UInt8]) throws(IngestDecodingError) -> JSONValue {
-        let result: Result<JSONValue, JSONSyntaxError> = withBodyPointer(body) { base, count in
+    /// Why a document did not become a tree.
+    enum ParseFailure: Error {
+        /// Not JSON: the sentence for the 400 answer.
+        case syntax(String)
+        /// More than `maxValues` values (scalars, arrays and objects each count one); parsing
+        /// stopped there, so the tree never held more.
+        case tooManyValues
+    }
+
+    /// Parses a whole document of at most `maxValues` values.
+    static func parse(_ body: [UInt8], maxValues: Int = .max) throws(ParseFailure) -> JSONValue {
+        let result: Result<JSONValue, ParseFailure> = withBodyPointer(body) { base, count in
             var s = JSONScanner(base: base, start: 0, end: count)
+            var budget = maxValues
             do throws(JSONSyntaxError) {
                 if s.peek() == 0 { throw JSONSyntaxError(offset: 0, message: "the body is empty") }
-                let v = try s.readValue(depth: 0)
+                let v = try s.readValue(depth: 0, budget: &budget)
                 try s.expectEnd()
                 return .success(v)
             } catch {
-                return .failure(error)
+                return .failure(budget < 0 ? .tooManyValues : .syntax(error.description))
             }
         }
-        switch result {
-        case .success(let v): return v
-        case .failure(let e): throw IngestDecodingError(e.description)
-        }
+        return try result.get()
     }
 }
 
 extension JSONScanner {
-    mutating func readValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    /// Reads one value; `budget` is the number of values still allowed, and going below zero
+    /// throws (the caller tells that from a syntax error by the budget).
+    mutating func readValue(depth: Int, budget: inout Int) throws(JSONSyntaxError) -> JSONValue {
+        budget -= 1
+        guard budget >= 0 else { throw JSONSyntaxError(offset: i, message: "too many values") }
         guard depth < maxJSONDepth else {
             throw JSONSyntaxError(offset: i, message: "nesting deeper than \(maxJSONDepth) levels")
         }
@@ -72,7 +87,7 @@ extension JSONScanner {
             if peek() == UInt8(ascii: "}") { i += 1; return .object(members) }
             repeat {
                 let key = string(try readKey())
-                members.append((key, try readValue(depth: depth + 1)))
+                members.append((key, try readValue(depth: depth + 1, budget: &budget)))
             } while try nextMember(close: UInt8(ascii: "}"), "in an object")
             return .object(members)
         case UInt8(ascii: "["):
@@ -80,7 +95,7 @@ extension JSONScanner {
             var elements: [JSONValue] = []
             if peek() == UInt8(ascii: "]") { i += 1; return .array(elements) }
             repeat {
-                elements.append(try readValue(depth: depth + 1))
+                elements.append(try readValue(depth: depth + 1, budget: &budget))
             } while try nextMember(close: UInt8(ascii: "]"), "in an array")
             return .array(elements)
         default:

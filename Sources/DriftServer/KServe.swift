@@ -44,7 +44,9 @@ extension DriftService {
     /// a canary. A request half carries features (named by the model's schema order when the
     /// payload is positional), a response half the prediction; each is stored as it arrives
     /// under the prediction id `ce-id` (`ce-id/k` for row k of a multi-row payload). A
-    /// redelivered event (same ce-id and type) counts once.
+    /// redelivered event (same ce-id and type) counts once. The body must be within
+    /// `KServeLimits.standard` (413); which output is the prediction is
+    /// `decodeKServeInference`'s rule, with the model's `kserve.output` and prediction name.
     func postKServe(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let h = request.headers
         guard let spec = h[.ceSpecVersion] else {
@@ -74,13 +76,30 @@ extension DriftService {
         }
         let isRequest = type == Self.kserveRequestType
         let settings = await m.settings
-        let body = try await readBody(request, decodeGzip: true)
+        let body: [UInt8]
+        do {
+            body = try await readBody(request, decodeGzip: true)
+        } catch let p as Problem {
+            metrics.rejected(model: name, reason: p.status == .contentTooLarge ? "too_large" : "bad_body", 1)
+            throw p
+        }
         let payload: KServePayload
         do {
-            payload = try decodeKServeInference(body, featureNames: settings.features.map(\.name), outputName: settings.prediction?.name)
-        } catch let e as IngestDecodingError {
-            metrics.rejected(model: name, reason: "malformed", 1)
-            throw Problem.badRequest("KServe \(isRequest ? "request" : "response") body: \(e.message)")
+            payload = try decodeKServeInference(body, featureNames: settings.features.map(\.name),
+                                                outputName: settings.kserve?.output, predictionName: settings.prediction?.name)
+        } catch {
+            let half = "KServe \(isRequest ? "request" : "response") body: \(error.message)"
+            switch error.kind {
+            case .malformed:
+                metrics.rejected(model: name, reason: "malformed", 1)
+                throw Problem.badRequest(half)
+            case .tooLarge:
+                metrics.rejected(model: name, reason: "too_large", 1)
+                throw Problem(.contentTooLarge, half)
+            case .ambiguousOutput:
+                metrics.rejected(model: name, reason: "malformed", 1)
+                throw Problem.unprocessable(half)
+            }
         }
         guard (payload.kind == .request) == isRequest else {
             throw Problem.badRequest("ce-type says \(isRequest ? "request" : "response") but the body is a \(payload.kind == .request ? "request (instances/inputs)" : "response (predictions/outputs)")")
