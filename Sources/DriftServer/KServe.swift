@@ -39,13 +39,32 @@ extension DriftService {
     static let kserveRequestType = "org.kubeflow.serving.inference.request"
     static let kserveResponseType = "org.kubeflow.serving.inference.response"
 
+    /// The 415 answer for a body that is not JSON, or nil. KServe's agent sends each event with
+    /// the Content-Type of the inference request it logs, for the request and the response
+    /// half alike, and none when that request had none (pkg/logger/handler.go: `contentType :=
+    /// r.Header.Get("Content-Type")`; sdk-go drops an empty datacontenttype), so an absent
+    /// Content-Type is read as JSON.
+    static func kserveMediaTypeProblem(_ contentType: String?) -> Problem? {
+        guard let contentType else { return nil }
+        let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        if type.isEmpty || type == "application/json" { return nil }
+        if type == "application/cloudevents+json" || type == "application/cloudevents-batch+json" {
+            return Problem(.unsupportedMediaType,
+                           "\(type) is a structured-mode CloudEvent; driftwatch reads binary mode (ce-* headers, the inference payload as the body), which KServe's payload logger sends")
+        }
+        if type.hasPrefix("application/"), type.hasSuffix("+json") { return nil }
+        let binary = type == "application/octet-stream" ? " (binary tensor data is not read: send JSON tensors)" : ""
+        return Problem(.unsupportedMediaType,
+                       "KServe events must carry JSON (Content-Type application/json or a +json type, or none), got \(contentType)\(binary); the payload logger forwards the Content-Type of the inference request, so send inference requests as application/json")
+    }
+
     /// `POST /v1/kserve`: CloudEvents in binary mode, as KServe's payload logger sends them.
     /// The model is `ce-inferenceservicename`; `ce-endpoint` `default` is production, `canary`
     /// a canary. A request half carries features (named by the model's schema order when the
     /// payload is positional), a response half the prediction; each is stored as it arrives
     /// under the prediction id `ce-id` (`ce-id/k` for row k of a multi-row payload). A
-    /// redelivered event (same ce-id and type) counts once. The body must be within
-    /// `KServeLimits.standard` (413); which output is the prediction is
+    /// redelivered event (same ce-id and type) counts once. The body must be JSON (415
+    /// otherwise) and within `KServeLimits.standard` (413); which output is the prediction is
     /// `decodeKServeInference`'s rule, with the model's `kserve.output` and prediction name.
     func postKServe(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let h = request.headers
@@ -71,6 +90,10 @@ extension DriftService {
             throw Problem.badRequest("\(source) \"\(endpointValue)\" is not default, canary or shadow")
         }
         let m = try await monitor(name)
+        if let problem = Self.kserveMediaTypeProblem(h[.contentType]) {
+            metrics.rejected(model: name, reason: "unsupported_media_type", 1)
+            throw problem
+        }
         guard await m.baseline != nil else {
             throw Problem.conflict("model \"\(name)\" has no baseline yet: PUT /v1/models/\(name)/baseline first")
         }

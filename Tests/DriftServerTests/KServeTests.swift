@@ -127,4 +127,34 @@ final class KServeTests: XCTestCase {
             XCTAssertTrue(metrics.contains(#"driftwatch_observations_rejected_total{model="fraud",reason="too_large"} 1"#))
         }
     }
+
+    func testOnlyJSONIsAccepted() async throws {
+        let s = try LiveService()
+        try await s.running { s in
+            _ = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
+            _ = try await s.call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(rows: 500), contentType: "text/csv")
+            // JSON only: 415 otherwise; +json types and a charset are fine.
+            assertProblem(try await s.call("POST", "/v1/kserve", body: Data(#"{"predictions":[0.5]}"#.utf8), contentType: "text/plain",
+                                           headers: headers(id: "k7", type: response)), 415, "KServe events must carry JSON")
+            assertProblem(try await s.call("POST", "/v1/kserve", body: Data([1, 2, 3]), contentType: "application/octet-stream",
+                                           headers: headers(id: "k8", type: response)), 415, "binary tensor data is not read")
+            let r = try await s.call("POST", "/v1/kserve", body: Data(#"{"predictions":[0.5]}"#.utf8), contentType: "application/json; charset=utf-8",
+                                 headers: headers(id: "k9", type: response))
+            XCTAssertEqual(r.status, 202, r.text)
+            let metrics = try await s.call("GET", "/metrics", contentType: nil).text
+            XCTAssertTrue(metrics.contains(#"driftwatch_observations_rejected_total{model="fraud",reason="unsupported_media_type"} 2"#))
+        }
+    }
+
+    func testMediaTypes() {
+        for accepted in [nil, "", "application/json", "Application/JSON; charset=utf-8", "application/vnd.kserve.v2+json"] {
+            XCTAssertNil(DriftService.kserveMediaTypeProblem(accepted), "\(accepted ?? "no Content-Type") is JSON")
+        }
+        for (refused, fragment) in [("text/plain", "got text/plain;"), ("application/x-www-form-urlencoded", "send inference requests as application/json"),
+                                    ("application/cloudevents+json", "structured-mode CloudEvent"), ("application/octet-stream", "binary tensor data")] {
+            let p = DriftService.kserveMediaTypeProblem(refused)
+            XCTAssertEqual(p?.status, .unsupportedMediaType, refused)
+            XCTAssertTrue(p?.detail.contains(fragment) == true, "\(refused): \(p?.detail ?? "accepted")")
+        }
+    }
 }
