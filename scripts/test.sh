@@ -12,6 +12,9 @@ bash scripts/gen-prometheusrule.sh --check
 bash scripts/validate-manifests.sh
 # The MLflow tests run a real tracking server: MLflow from PyPI in .venv-mlflow (first run only).
 bash scripts/setup-mlflow.sh >/dev/null
+# The KServe peer test runs a real KServe model server: kserve and scikit-learn from PyPI in
+# .venv-kserve (first run only).
+bash scripts/setup-kserve.sh >/dev/null
 swift build --build-tests
 # XCTest only (no Swift Testing suites), so the last line counts the tests that ran.
 # timeout: a hung child process must not eat CI's 90 minutes.
