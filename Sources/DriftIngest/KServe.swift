@@ -25,9 +25,10 @@ public struct KServePayload: Sendable, Equatable {
     public var protocolVersion: ProtocolVersion
     /// Number of rows (instances, or the first dimension of the tensors).
     public var rowCount: Int
-    /// Requests: feature name → one cell per row. Every name of `featureNames` is present
-    /// (missing where the payload had fewer positions). Empty for responses.
-    public var features: [String: [Cell]]
+    /// Requests: feature name → one value per row; numeric columns stay unboxed (`.numbers`,
+    /// NaN in missing rows). Every name of `featureNames` is present (missing where the payload
+    /// had fewer positions). Empty for responses.
+    public var columns: [String: IngestColumn]
     /// Responses: one cell per row. Empty for requests.
     public var predictions: [Cell]
     /// The v2 payload's `id`, when it has one.
@@ -36,12 +37,17 @@ public struct KServePayload: Sendable, Equatable {
     /// from, when the payload named one.
     public var output: String?
 
-    public init(kind: Kind, protocolVersion: ProtocolVersion, rowCount: Int, features: [String: [Cell]],
+    /// `columns` cell by cell.
+    public var features: [String: [Cell]] {
+        columns.mapValues { column in (0..<column.count).map { column.cell(at: $0) } }
+    }
+
+    public init(kind: Kind, protocolVersion: ProtocolVersion, rowCount: Int, columns: [String: IngestColumn],
                 predictions: [Cell], id: String?, output: String? = nil) {
         self.kind = kind
         self.protocolVersion = protocolVersion
         self.rowCount = rowCount
-        self.features = features
+        self.columns = columns
         self.predictions = predictions
         self.id = id
         self.output = output
@@ -190,33 +196,43 @@ private func scalarCell(_ v: JSONValue) -> Cell? {
     case .bool(let b): .number(b ? 1 : 0)
     case .number(let x): .number(x)
     case .string(let s): .text(s)
-    case .array, .object: nil
+    case .array, .numbers, .object: nil
     }
 }
 
 private func isScalar(_ v: JSONValue) -> Bool {
     switch v {
-    case .array, .object: false
+    case .array, .numbers, .object: false
     default: true
+    }
+}
+
+/// The elements of an array (a numeric one boxed again), nil for anything else.
+private func elements(_ v: JSONValue) -> [JSONValue]? {
+    switch v {
+    case .array(let a): a
+    case .numbers(let x): x.map { .number($0) }
+    default: nil
     }
 }
 
 /// Row-major leaves of a nested array.
 private func flatten(_ v: JSONValue, into out: inout [JSONValue]) {
-    if case .array(let a) = v {
-        for e in a { flatten(e, into: &out) }
-    } else {
-        out.append(v)
+    switch v {
+    case .array(let a): for e in a { flatten(e, into: &out) }
+    case .numbers(let x): for e in x { out.append(.number(e)) }
+    default: out.append(v)
     }
 }
 
 /// The leaves of a nested array, without copying them (bounded by the body's value count, so
 /// the sum cannot overflow).
 private func leafCount(_ v: JSONValue) -> Int {
-    guard case .array(let a) = v else { return 1 }
-    var n = 0
-    for e in a { n += leafCount(e) }
-    return n
+    switch v {
+    case .array(let a): a.reduce(0) { $0 + leafCount($1) }
+    case .numbers(let x): x.count
+    default: 1
+    }
 }
 
 private func isV2TensorList(_ v: JSONValue) -> Bool {
@@ -260,12 +276,75 @@ private struct OutputChoice {
     }
 }
 
+/// One feature's values while rows are read: unboxed numbers (NaN where missing) until a text
+/// value arrives, then cells.
+private struct ColumnBuffer {
+    var numbers: [Double] = []
+    /// Rows missing in `numbers`, ascending.
+    var missing: [Int] = []
+    /// Every row as a cell, once the column has held text.
+    var cells: [Cell]? = nil
+
+    var count: Int { cells?.count ?? numbers.count }
+
+    init(capacity: Int, missingRows: Int) {
+        numbers.reserveCapacity(capacity)
+        numbers.append(contentsOf: repeatElement(.nan, count: missingRows))
+        missing.append(contentsOf: 0..<missingRows)
+    }
+
+    /// Sets row `row`, which is the last row or the one after it (a repeated name in a row:
+    /// the last value wins).
+    mutating func set(_ row: Int, _ cell: Cell) {
+        let overwrite = row < count
+        if cells == nil {
+            switch cell {
+            case .number(let x):
+                if overwrite {
+                    numbers[row] = x
+                    if missing.last == row { missing.removeLast() }
+                } else {
+                    numbers.append(x)
+                }
+                return
+            case .missing:
+                if overwrite {
+                    numbers[row] = .nan
+                    if missing.last != row { missing.append(row) }
+                } else {
+                    numbers.append(.nan)
+                    missing.append(row)
+                }
+                return
+            case .text:
+                var all: [Cell] = []
+                all.reserveCapacity(numbers.capacity)
+                var next = 0  // index into missing
+                for (r, x) in numbers.enumerated() {
+                    if next < missing.count && missing[next] == r {
+                        all.append(.missing)
+                        next += 1
+                    } else {
+                        all.append(.number(x))
+                    }
+                }
+                numbers = []
+                missing = []
+                cells = all
+            }
+        }
+        if overwrite { cells?[row] = cell } else { cells?.append(cell) }
+    }
+
+    var column: IngestColumn { cells.map { .cells($0) } ?? .numbers(numbers, missingRows: missing) }
+}
+
 /// Column-by-column storage while reading rows, with every named feature present. Columns are
 /// created with room for every row, and their number is bounded so that rows × columns stays
 /// within the value limit.
 private struct FeatureColumns {
     private(set) var names: [String] = []
-    private var cells: [[Cell]] = []
+    private var buffers: [ColumnBuffer] = []
     private var index: [String: Int] = [:]
     /// Rows ended so far; the row being filled is `rows`.
     private(set) var rows = 0
@@ -285,10 +364,7 @@ private struct FeatureColumns {
     private mutating func addColumn(_ name: String) {
         index[name] = names.count
         names.append(name)
-        var column: [Cell] = []
-        column.reserveCapacity(expectedRows)
-        column.append(contentsOf: repeatElement(.missing, count: rows))
-        cells.append(column)
+        buffers.append(ColumnBuffer(capacity: expectedRows, missingRows: rows))
     }
 
     /// The column of `name`, created (missing in earlier rows) when new.
@@ -303,24 +379,18 @@ private struct FeatureColumns {
     }
 
     /// Sets column `c` in the current row (the same name twice in one row: the last value wins).
-    mutating func set(_ c: Int, _ cell: Cell) {
-        if cells[c].count == rows {
-            cells[c].append(cell)
-        } else {
-            cells[c][rows] = cell
-        }
-    }
+    mutating func set(_ c: Int, _ cell: Cell) { buffers[c].set(rows, cell) }
 
     /// Ends the current row: pads the columns it did not mention.
     mutating func endRow() {
-        for c in cells.indices where cells[c].count == rows { cells[c].append(.missing) }
+        for c in buffers.indices where buffers[c].count == rows { buffers[c].set(rows, .missing) }
         rows += 1
     }
 
-    var dictionary: [String: [Cell]] {
-        var out: [String: [Cell]] = [:]
+    var dictionary: [String: IngestColumn] {
+        var out: [String: IngestColumn] = [:]
         out.reserveCapacity(names.count)
-        for (c, name) in names.enumerated() { out[name] = cells[c] }
+        for (c, name) in names.enumerated() { out[name] = buffers[c].column }
         return out
     }
 }
@@ -330,10 +400,24 @@ private struct FeatureColumns {
 private func decodeV1Instances(_ v: JSONValue, field: String, featureNames: [String],
                                limits: KServeLimits) throws(KServeDecodingError) -> KServePayload {
     switch v {
+    case .numbers(let values):
+        // A model with one input feature: each instance is that feature's value.
+        guard values.count <= limits.maxRows else { throw rowLimitError(field, rows: values.count, limits) }
+        var cols = FeatureColumns(featureNames: featureNames, expectedRows: values.count, field: field, limits: limits)
+        let c = try cols.column(positionalName(0, featureNames))
+        for x in values {
+            cols.set(c, .number(x))
+            cols.endRow()
+        }
+        return KServePayload(kind: .request, protocolVersion: .v1, rowCount: cols.rows, columns: cols.dictionary, predictions: [], id: nil)
     case .array(let instances):
         guard instances.count <= limits.maxRows else { throw rowLimitError(field, rows: instances.count, limits) }
         var cols = FeatureColumns(featureNames: featureNames, expectedRows: instances.count, field: field, limits: limits)
         var positions: [Int] = []  // position k → its column
+        func position(_ k: Int) throws(KServeDecodingError) -> Int {
+            if k == positions.count { positions.append(try cols.column(positionalName(k, featureNames))) }
+            return positions[k]
+        }
         var leaves: [JSONValue] = []
         for (r, instance) in instances.enumerated() {
             switch instance {
@@ -343,7 +427,14 @@ private func decodeV1Instances(_ v: JSONValue, field: String, featureNames: [Str
                     guard let cell = scalarCell(value) else {
                         throw malformed("\(field)[\(r)]: feature \(quoted(name)) is \(value.kindName); expected a number, a string, a boolean or null")
                     }
-                    cols.set(try cols.column(name), cell)
+                    let c = try cols.column(name)
+                    cols.set(c, cell)
+                }
+            case .numbers(let values):
+                // The usual row: numbers only, by position.
+                for (k, x) in values.enumerated() {
+                    let c = try position(k)
+                    cols.set(c, .number(x))
                 }
             case .array(let a):
                 leaves.removeAll(keepingCapacity: true)
@@ -352,19 +443,19 @@ private func decodeV1Instances(_ v: JSONValue, field: String, featureNames: [Str
                     guard let cell = scalarCell(leaf) else {
                         throw malformed("\(field)[\(r)]: position \(k) is \(leaf.kindName); expected a number, a string, a boolean or null")
                     }
-                    if k == positions.count { positions.append(try cols.column(positionalName(k, featureNames))) }
-                    cols.set(positions[k], cell)
+                    let c = try position(k)
+                    cols.set(c, cell)
                 }
             default:
                 // A model with one input feature: each instance is that feature's value.
                 if let cell = scalarCell(instance) {
-                    if positions.isEmpty { positions.append(try cols.column(positionalName(0, featureNames))) }
-                    cols.set(positions[0], cell)
+                    let c = try position(0)
+                    cols.set(c, cell)
                 }
             }
             cols.endRow()
         }
-        return KServePayload(kind: .request, protocolVersion: .v1, rowCount: cols.rows, features: cols.dictionary, predictions: [], id: nil)
+        return KServePayload(kind: .request, protocolVersion: .v1, rowCount: cols.rows, columns: cols.dictionary, predictions: [], id: nil)
     case .object(let members):
         // TensorFlow's columnar form: {"inputs": {"amount": [...], "country": [...]}}.
         let columns = try namedColumns(members, field: field, limits: limits)
@@ -380,7 +471,7 @@ private func decodeV1Instances(_ v: JSONValue, field: String, featureNames: [Str
             }
             cols.endRow()
         }
-        return KServePayload(kind: .request, protocolVersion: .v1, rowCount: cols.rows, features: cols.dictionary, predictions: [], id: nil)
+        return KServePayload(kind: .request, protocolVersion: .v1, rowCount: cols.rows, columns: cols.dictionary, predictions: [], id: nil)
     default:
         throw malformed("\"\(field)\" must be an array of instances, found \(v.kindName)")
     }
@@ -392,25 +483,41 @@ private func namedColumns(_ members: [(String, JSONValue)], field: String,
     var n: Int? = nil
     var values: [(String, [JSONValue])] = []
     for (name, value) in members {
-        guard case .array(let a) = value else {
+        guard let a = elements(value) else {
             throw malformed("\(field).\(name) must be an array with one value per row, found \(value.kindName)")
         }
         if let n, n != a.count {
             throw malformed("\(field): \(quoted(name)) has \(a.count) values but the first one has \(n)")
         }
+        guard a.count <= limits.maxRows else { throw rowLimitError(field, rows: a.count, limits) }
         n = a.count
         values.append((name, a))
     }
-    let rows = n ?? 0
-    guard rows <= limits.maxRows else { throw rowLimitError(field, rows: rows, limits) }
-    return (rows, values)
+    return (n ?? 0, values)
 }
 
 // MARK: v1 responses
 
+/// One row's prediction: a scalar, or the last of a row of class scores.
+private func predictionCell(_ value: JSONValue, _ leaves: inout [JSONValue], what: () -> String) throws(KServeDecodingError) -> Cell {
+    if let cell = scalarCell(value) { return cell }
+    if case .numbers(let x) = value, let last = x.last { return .number(last) }
+    // [p0, p1, …]: the last column is the positive-class score (see the doc comment).
+    leaves.removeAll(keepingCapacity: true)
+    flatten(value, into: &leaves)
+    guard case .array = value, let last = leaves.last, let cell = scalarCell(last) else {
+        throw malformed("\(what()) is \(value.kindName); expected a number, a string or an array of class scores")
+    }
+    return cell
+}
+
 private func decodeV1Predictions(_ v: JSONValue, field: String, choice: OutputChoice,
                                  limits: KServeLimits) throws(KServeDecodingError) -> KServePayload {
     switch v {
+    case .numbers(let values):
+        guard values.count <= limits.maxRows else { throw rowLimitError(field, rows: values.count, limits) }
+        return KServePayload(kind: .response, protocolVersion: .v1, rowCount: values.count, columns: [:],
+                             predictions: values.map { .number($0) }, id: nil)
     case .array(let rows):
         guard rows.count <= limits.maxRows else { throw rowLimitError(field, rows: rows.count, limits) }
         var predictions: [Cell] = []
@@ -425,19 +532,9 @@ private func decodeV1Predictions(_ v: JSONValue, field: String, choice: OutputCh
                 value = members[k].1
                 output = members[k].0
             }
-            if let cell = scalarCell(value) {
-                predictions.append(cell)
-                continue
-            }
-            // [p0, p1, …]: the last column is the positive-class score (see the doc comment).
-            leaves.removeAll(keepingCapacity: true)
-            flatten(value, into: &leaves)
-            guard case .array = value, let last = leaves.last, let cell = scalarCell(last) else {
-                throw malformed("\(field)[\(r)] is \(value.kindName); expected a number, a string or an array of class scores")
-            }
-            predictions.append(cell)
+            predictions.append(try predictionCell(value, &leaves) { "\(field)[\(r)]" })
         }
-        return KServePayload(kind: .response, protocolVersion: .v1, rowCount: rows.count, features: [:],
+        return KServePayload(kind: .response, protocolVersion: .v1, rowCount: rows.count, columns: [:],
                              predictions: predictions, id: nil, output: output)
     case .object(let members):
         // TensorFlow's columnar outputs: {"outputs": {"scores": [...], "classes": [...]}}.
@@ -448,18 +545,9 @@ private func decodeV1Predictions(_ v: JSONValue, field: String, choice: OutputCh
         predictions.reserveCapacity(values.count)
         var leaves: [JSONValue] = []
         for (r, value) in values.enumerated() {
-            if let cell = scalarCell(value) {
-                predictions.append(cell)
-                continue
-            }
-            leaves.removeAll(keepingCapacity: true)
-            flatten(value, into: &leaves)
-            guard let last = leaves.last, let cell = scalarCell(last) else {
-                throw malformed("\(field).\(name)[\(r)] is \(value.kindName); expected a number, a string or an array of class scores")
-            }
-            predictions.append(cell)
+            predictions.append(try predictionCell(value, &leaves) { "\(field).\(name)[\(r)]" })
         }
-        return KServePayload(kind: .response, protocolVersion: .v1, rowCount: values.count, features: [:],
+        return KServePayload(kind: .response, protocolVersion: .v1, rowCount: values.count, columns: [:],
                              predictions: predictions, id: nil, output: name)
     default:
         throw malformed("\"\(field)\" must be an array with one prediction per instance, found \(v.kindName)")
@@ -468,20 +556,81 @@ private func decodeV1Predictions(_ v: JSONValue, field: String, choice: OutputCh
 
 // MARK: v2 tensors
 
-/// One v2 tensor as rows × columns of leaves (`rows * columns == leaves.count`, so every
+/// One v2 tensor as rows × columns of leaves (`rows * columns` is the leaf count, so every
 /// `cell(row:column:)` with row < rows and column < columns is in range).
 private struct Tensor {
+    enum Leaves {
+        /// Numeric data, unboxed (the usual FP32/FP64/INT tensor).
+        case numbers([Double])
+        /// Anything else: BYTES, BOOL, mixed.
+        case values([JSONValue])
+
+        var count: Int {
+            switch self {
+            case .numbers(let x): x.count
+            case .values(let v): v.count
+            }
+        }
+    }
+
     var name: String
     var rows: Int
     var columns: Int
-    var leaves: [JSONValue]
+    var leaves: Leaves
 
-    func cell(row: Int, column: Int) -> JSONValue { leaves[row * columns + column] }
+    func cell(row: Int, column: Int) -> JSONValue {
+        let k = row * columns + column
+        switch leaves {
+        case .numbers(let x): return .number(x[k])
+        case .values(let v): return v[k]
+        }
+    }
 }
 
 private func tensorName(_ v: JSONValue, index: Int, field: String) -> String {
     if case .string(let s)? = v.member("name") { return s }
     return "\(field)-\(index)"
+}
+
+/// A tensor's `data` as leaves, and its number of rows when nested (`[[…], […]]`).
+private func tensorLeaves(_ data: JSONValue, label: String) throws(KServeDecodingError) -> (Tensor.Leaves, nestedRows: Int?) {
+    switch data {
+    case .numbers(let x):
+        return (.numbers(x), nil)  // flat numbers (the usual form): the array itself, no copy
+    case .array(let outer) where outer.allSatisfy(isScalar):
+        return (.values(outer), nil)
+    case .array(let outer):
+        let nested: Bool
+        switch outer.first {
+        case .array?, .numbers?: nested = true
+        default: nested = false
+        }
+        guard nested else {
+            var leaves: [JSONValue] = []
+            flatten(data, into: &leaves)
+            return (.values(leaves), nil)
+        }
+        // Nested rows must all be as wide, or row-major order would shift values between rows.
+        var width: Int? = nil
+        for row in outer {
+            let w = leafCount(row)
+            if let width, width != w {
+                throw malformed("\(label): nested rows of different lengths (\(width) and \(w))")
+            }
+            width = w
+        }
+        if outer.allSatisfy({ if case .numbers = $0 { true } else { false } }) {
+            var numbers: [Double] = []
+            numbers.reserveCapacity(leafCount(data))
+            for case .numbers(let x) in outer { numbers.append(contentsOf: x) }
+            return (.numbers(numbers), outer.count)
+        }
+        var leaves: [JSONValue] = []
+        flatten(data, into: &leaves)
+        return (.values(leaves), outer.count)
+    default:
+        return (.values([data]), nil)
+    }
 }
 
 private func readTensor(_ v: JSONValue, index: Int, field: String, limits: KServeLimits) throws(KServeDecodingError) -> Tensor {
@@ -493,32 +642,12 @@ private func readTensor(_ v: JSONValue, index: Int, field: String, limits: KServ
     }
     // `datatype` needs no reading: numbers, strings (BYTES) and booleans (BOOL, as 1/0) are
     // told apart by their JSON type.
-    var leaves: [JSONValue] = []
-    var nestedRows: Int? = nil
-    switch data {
-    case .array(let outer) where outer.allSatisfy(isScalar):
-        leaves = outer  // flat (the usual form): the array itself, no copy
-    case .array(let outer):
-        // Nested rows must all be as wide, or row-major order would shift values between rows.
-        if case .array? = outer.first {
-            var width: Int? = nil
-            for row in outer {
-                let w = leafCount(row)
-                if let width, width != w {
-                    throw malformed("\(label): nested rows of different lengths (\(width) and \(w))")
-                }
-                width = w
-            }
-            nestedRows = outer.count
-        }
-        flatten(data, into: &leaves)
-    default:
-        leaves = [data]
-    }
+    let (leaves, nestedRows) = try tensorLeaves(data, label: label)
+    let count = leaves.count
 
     var shape: [Int] = []
     if let dims = v.member("shape") {
-        guard case .array(let list) = dims else { throw malformed("\(label): shape must be an array of non-negative integers, found \(dims.kindName)") }
+        guard let list = elements(dims) else { throw malformed("\(label): shape must be an array of non-negative integers, found \(dims.kindName)") }
         for d in list {
             guard case .number(let x) = d, let n = Int(exactly: x), n >= 0 else {
                 throw malformed("\(label): shape must list non-negative integers, found \(shapeEntry(d))")
@@ -530,10 +659,10 @@ private func readTensor(_ v: JSONValue, index: Int, field: String, limits: KServ
     let columns: Int
     if shape.isEmpty {
         // No shape: nested data gives it ([[…], […]] = rows × columns); flat data is one column.
-        rows = nestedRows ?? leaves.count
-        columns = rows == 0 ? 1 : leaves.count / rows
-        guard rows == 0 || columns * rows == leaves.count else {
-            throw malformed("\(label): \(leaves.count) values do not split into \(rows) equal rows")
+        rows = nestedRows ?? count
+        columns = rows == 0 ? 1 : count / rows
+        guard rows == 0 || columns * rows == count else {
+            throw malformed("\(label): \(count) values do not split into \(rows) equal rows")
         }
     } else {
         // The first dimension is the batch (rows); the rest flatten into columns. Checked
@@ -547,8 +676,8 @@ private func readTensor(_ v: JSONValue, index: Int, field: String, limits: KServ
         }
         let (total, overflow) = rows.multipliedReportingOverflow(by: width)
         guard !overflow else { throw malformed("\(label): shape \(shape) is too large (its size overflows); send the tensor's real shape") }
-        guard total == leaves.count else {
-            throw malformed("\(label): shape \(shape) holds \(total) values but data has \(leaves.count)")
+        guard total == count else {
+            throw malformed("\(label): shape \(shape) holds \(total) values but data has \(count)")
         }
         columns = width
     }
@@ -603,7 +732,7 @@ private func decodeV2Inputs(_ v: JSONValue, featureNames: [String], limits: KSer
         }
         cols.endRow()
     }
-    return KServePayload(kind: .request, protocolVersion: .v2, rowCount: rows, features: cols.dictionary, predictions: [], id: nil)
+    return KServePayload(kind: .request, protocolVersion: .v2, rowCount: rows, columns: cols.dictionary, predictions: [], id: nil)
 }
 
 private func decodeV2Outputs(_ v: JSONValue, choice: OutputChoice, limits: KServeLimits) throws(KServeDecodingError) -> KServePayload {
@@ -621,6 +750,6 @@ private func decodeV2Outputs(_ v: JSONValue, choice: OutputChoice, limits: KServ
         }
         predictions.append(cell)
     }
-    return KServePayload(kind: .response, protocolVersion: .v2, rowCount: t.rows, features: [:], predictions: predictions,
+    return KServePayload(kind: .response, protocolVersion: .v2, rowCount: t.rows, columns: [:], predictions: predictions,
                          id: nil, output: t.name)
 }

@@ -132,7 +132,7 @@ extension DriftService {
         let ids: [String?] = n == 1 ? [ceID] : (0..<n).map { "\(ceID)/\($0)" }
         let batch = ObservationBatch(
             count: n, ids: ids, timestamps: Array(repeating: nil, count: n), endpoints: Array(repeating: endpoint, count: n),
-            features: isRequest ? payload.features.mapValues { IngestColumn.cells($0) } : [:],
+            features: isRequest ? payload.columns : [:],
             predictions: isRequest ? nil : .cells(payload.predictions))
         let appended = try await m.append(batch, payload: encodeBatchForStorage(batch),
                                           idempotencyKey: "ce:\(ceID):\(isRequest ? "req" : "res")" + (endpoint == .production ? "" : ":\(endpoint.rawValue)"),

@@ -272,4 +272,31 @@ final class KServeTests: XCTestCase {
         let e = kserveError(#"{"outputs":[{"name":"output-0","shape":[2],"datatype":"FP32","parameters":{"binary_data_size":8}}]}"#)
         XCTAssertEqual(e, #"outputs[0] ("output-0") has no "data"; binary tensor data is not supported: send the tensor as JSON data"#)
     }
+
+    func testNumericColumnsStayUnboxedAndTurnIntoCellsAtTheFirstText() throws {
+        let names = ["amount", "country"]
+        let p = try kserve(#"{"instances":[[1.5,2],[2.5,"DE"],[NaN,3,7],[null]]}"#, names)
+        guard case .numbers(let amounts, let missing)? = p.columns["amount"] else {
+            return XCTFail("a numeric column is .numbers: \(String(describing: p.columns["amount"]))")
+        }
+        XCTAssertEqual(amounts.prefix(2), [1.5, 2.5])
+        XCTAssertTrue(amounts[2].isNaN, "NaN as sent")
+        XCTAssertEqual(missing, [3], "null is missing, NaN is a number")
+        guard case .cells(let country)? = p.columns["country"] else { return XCTFail("text turns the column into cells") }
+        XCTAssertEqual(country, [.number(2), .text("DE"), .number(3), .missing])
+        XCTAssertEqual(p.features["f2"], [.missing, .missing, .number(7), .missing])
+        // A repeated key in one row: the last value wins, in both forms.
+        let repeated = try kserve(#"{"instances":[{"a":1,"a":null},{"a":2,"a":3},{"b":"x","b":4}]}"#)
+        XCTAssertEqual(repeated.features["a"], [.missing, .number(3), .missing])
+        XCTAssertEqual(repeated.features["b"], [.missing, .missing, .number(4)])
+        // Nested numeric tensors are unboxed too; nested BYTES are cells.
+        let nested = try kserve(#"{"inputs":[{"name":"input-0","shape":[2,2],"datatype":"FP64","data":[[1,2],[3,4]]}]}"#, ["x", "y"])
+        guard case .numbers(let y, let none)? = nested.columns["y"] else { return XCTFail("nested numbers: .numbers") }
+        XCTAssertEqual(y, [2, 4])
+        XCTAssertEqual(none, [])
+        let text = try kserve(#"{"inputs":[{"name":"c","shape":[2,1],"datatype":"BYTES","data":[["DE"],["FR"]]}]}"#, ["country"])
+        XCTAssertEqual(text.features["country"], [.text("DE"), .text("FR")])
+        // Scalar instances of a one-feature model.
+        XCTAssertEqual(try kserve(#"{"instances":[0.5,"x"]}"#, ["f"]).features["f"], [.number(0.5), .text("x")])
+    }
 }
