@@ -99,31 +99,7 @@ extension DriftService {
         }
         let isRequest = type == Self.kserveRequestType
         let settings = await m.settings
-        let body: [UInt8]
-        do {
-            body = try await readBody(request, decodeGzip: true)
-        } catch let p as Problem {
-            metrics.rejected(model: name, reason: p.status == .contentTooLarge ? "too_large" : "bad_body", 1)
-            throw p
-        }
-        let payload: KServePayload
-        do {
-            payload = try decodeKServeInference(body, featureNames: settings.features.map(\.name),
-                                                outputName: settings.kserve?.output, predictionName: settings.prediction?.name)
-        } catch {
-            let half = "KServe \(isRequest ? "request" : "response") body: \(error.message)"
-            switch error.kind {
-            case .malformed:
-                metrics.rejected(model: name, reason: "malformed", 1)
-                throw Problem.badRequest(half)
-            case .tooLarge:
-                metrics.rejected(model: name, reason: "too_large", 1)
-                throw Problem(.contentTooLarge, half)
-            case .ambiguousOutput:
-                metrics.rejected(model: name, reason: "malformed", 1)
-                throw Problem.unprocessable(half)
-            }
-        }
+        let payload = try await readKServePayload(request, model: name, settings: settings, isRequest: isRequest)
         guard (payload.kind == .request) == isRequest else {
             throw Problem.badRequest("ce-type says \(isRequest ? "request" : "response") but the body is a \(payload.kind == .request ? "request (instances/inputs)" : "response (predictions/outputs)")")
         }
@@ -148,5 +124,35 @@ extension DriftService {
         }
         return try jsonResponse(Answer(accepted: appended.rows, batch_id: appended.batchID, duplicate: appended.duplicate,
                                        joined: joined, prediction_ids: ids), status: .accepted)
+    }
+
+    /// The event's body, read and decoded. Its bytes are released when this returns, before
+    /// the batch is encoded and stored (for the largest event, 12 MiB less at the peak).
+    private func readKServePayload(_ request: Request, model name: String, settings: ModelSettings,
+                                   isRequest: Bool) async throws -> KServePayload {
+        let body: [UInt8]
+        do {
+            body = try await readBody(request, decodeGzip: true)
+        } catch let p as Problem {
+            metrics.rejected(model: name, reason: p.status == .contentTooLarge ? "too_large" : "bad_body", 1)
+            throw p
+        }
+        do {
+            return try decodeKServeInference(body, featureNames: settings.features.map(\.name),
+                                         outputName: settings.kserve?.output, predictionName: settings.prediction?.name)
+        } catch {
+            let half = "KServe \(isRequest ? "request" : "response") body: \(error.message)"
+            switch error.kind {
+            case .malformed:
+                metrics.rejected(model: name, reason: "malformed", 1)
+                throw Problem.badRequest(half)
+            case .tooLarge:
+                metrics.rejected(model: name, reason: "too_large", 1)
+                throw Problem(.contentTooLarge, half)
+            case .ambiguousOutput:
+                metrics.rejected(model: name, reason: "malformed", 1)
+                throw Problem.unprocessable(half)
+            }
+        }
     }
 }
