@@ -353,11 +353,18 @@ private struct FeatureColumns {
     private let field: String
     private let limits: KServeLimits
 
-    init(featureNames: [String], expectedRows: Int, field: String, limits: KServeLimits) {
+    /// Refuses, before allocating anything, rows × the model's features over the value limit:
+    /// every feature of the schema gets a column, sent or not.
+    init(featureNames: [String], expectedRows: Int, field: String, limits: KServeLimits) throws(KServeDecodingError) {
         self.expectedRows = expectedRows
         self.field = field
         self.limits = limits
-        maxColumns = Swift.max(featureNames.count, limits.maxValues / Swift.max(expectedRows, 1))
+        let (cells, overflow) = featureNames.count.multipliedReportingOverflow(by: expectedRows)
+        guard !overflow, cells <= limits.maxValues else {
+            throw KServeDecodingError(.tooLarge,
+                "\(field): \(expectedRows) rows × the model's \(featureNames.count) features is over the limit of \(limits.maxValues) values per event; \(limits.advice)")
+        }
+        maxColumns = limits.maxValues / Swift.max(expectedRows, 1)
         for name in featureNames where index[name] == nil { addColumn(name) }
     }
 
@@ -403,7 +410,7 @@ private func decodeV1Instances(_ v: JSONValue, field: String, featureNames: [Str
     case .numbers(let values):
         // A model with one input feature: each instance is that feature's value.
         guard values.count <= limits.maxRows else { throw rowLimitError(field, rows: values.count, limits) }
-        var cols = FeatureColumns(featureNames: featureNames, expectedRows: values.count, field: field, limits: limits)
+        var cols = try FeatureColumns(featureNames: featureNames, expectedRows: values.count, field: field, limits: limits)
         let c = try cols.column(positionalName(0, featureNames))
         for x in values {
             cols.set(c, .number(x))
@@ -412,7 +419,7 @@ private func decodeV1Instances(_ v: JSONValue, field: String, featureNames: [Str
         return KServePayload(kind: .request, protocolVersion: .v1, rowCount: cols.rows, columns: cols.dictionary, predictions: [], id: nil)
     case .array(let instances):
         guard instances.count <= limits.maxRows else { throw rowLimitError(field, rows: instances.count, limits) }
-        var cols = FeatureColumns(featureNames: featureNames, expectedRows: instances.count, field: field, limits: limits)
+        var cols = try FeatureColumns(featureNames: featureNames, expectedRows: instances.count, field: field, limits: limits)
         var positions: [Int] = []  // position k → its column
         func position(_ k: Int) throws(KServeDecodingError) -> Int {
             if k == positions.count { positions.append(try cols.column(positionalName(k, featureNames))) }
@@ -459,7 +466,7 @@ private func decodeV1Instances(_ v: JSONValue, field: String, featureNames: [Str
     case .object(let members):
         // TensorFlow's columnar form: {"inputs": {"amount": [...], "country": [...]}}.
         let columns = try namedColumns(members, field: field, limits: limits)
-        var cols = FeatureColumns(featureNames: featureNames, expectedRows: columns.rows, field: field, limits: limits)
+        var cols = try FeatureColumns(featureNames: featureNames, expectedRows: columns.rows, field: field, limits: limits)
         var targets: [Int] = []
         for (name, _) in columns.values { targets.append(try cols.column(name)) }
         for r in 0..<columns.rows {
@@ -702,7 +709,7 @@ private func decodeV2Inputs(_ v: JSONValue, featureNames: [String], limits: KSer
     if let bad = tensors.first(where: { $0.rows != rows }) {
         throw malformed("inputs: \(quoted(bad.name)) has \(bad.rows) rows but \(quoted(tensors[0].name)) has \(rows)")
     }
-    var cols = FeatureColumns(featureNames: featureNames, expectedRows: rows, field: "inputs", limits: limits)
+    var cols = try FeatureColumns(featureNames: featureNames, expectedRows: rows, field: "inputs", limits: limits)
     // Each tensor column's feature, found once.
     var targets: [[Int]] = []
     for t in tensors {

@@ -266,6 +266,14 @@ final class KServeTests: XCTestCase {
         let columns = kserveError(#"{"instances":[{"a":1},{"b":1},{"c":1},{"d":1},{"e":1},{"f":1},{"g":1},{"h":1},{"i":1},{"j":1}]}"#,
                                   ["x"], limits: KServeLimits(maxRows: 10, maxValues: 40), kind: .tooLarge)
         XCTAssertTrue(columns.hasPrefix("instances: more than 4 distinct features over 10 rows"), columns)
+        // The model's own features count too (each gets a column, sent or not).
+        let schema = (0..<5).map { "x\($0)" }
+        let tight = KServeLimits(maxRows: 10, maxValues: 40)
+        XCTAssertEqual(try kserve(#"{"instances":[[1],[2],[3],[4],[5],[6],[7],[8]]}"#, schema, limits: tight).rowCount, 8, "8 × 5 = 40: at the limit")
+        let padded = kserveError(#"{"instances":[[1],[2],[3],[4],[5],[6],[7],[8],[9]]}"#, schema, limits: tight, kind: .tooLarge)
+        XCTAssertTrue(padded.hasPrefix("instances: 9 rows × the model's 5 features is over the limit of 40 values per event"), padded)
+        XCTAssertTrue(kserveError(#"{"inputs":[{"name":"x0","shape":[9],"data":[1,2,3,4,5,6,7,8,9]}]}"#, schema, limits: tight, kind: .tooLarge)
+            .hasPrefix("inputs: 9 rows × the model's 5 features"))
     }
 
     func testBinaryTensorsAreRefusedWithTheReason() {
