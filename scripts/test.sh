@@ -12,6 +12,9 @@ bash scripts/gen-prometheusrule.sh --check
 bash scripts/validate-manifests.sh
 # The MLflow tests run a real tracking server: MLflow from PyPI in .venv-mlflow (first run only).
 bash scripts/setup-mlflow.sh >/dev/null
+# The KServe peer test runs a real KServe model server: kserve and scikit-learn from PyPI in
+# .venv-kserve (first run only).
+bash scripts/setup-kserve.sh >/dev/null
 # OpenAPI: the embedded copy in step with openapi/openapi.json, the document valid, and the live
 # service fuzzed against it by schemathesis (pinned, in .venv-openapi, made on the first run).
 bash scripts/gen-openapi.sh --check

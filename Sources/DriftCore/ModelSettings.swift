@@ -84,6 +84,9 @@ public struct ModelSettings: Sendable, Codable, Equatable {
     public var multivariate: MultivariateSpec?
     /// The MLflow tracking server and registered model this model is tied to; off when nil.
     public var mlflow: MLflowSpec?
+    /// How KServe payload-logger events map onto the model (which output is the prediction);
+    /// the defaults when nil.
+    public var kserve: KServeSpec?
 
     public struct MultivariateSpec: Sendable, Codable, Equatable {
         /// PCA components kept to explain this share of the baseline's variance.
@@ -99,7 +102,7 @@ public struct ModelSettings: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case features, prediction, window, minRows = "min_rows", detector, confirm, resolve
-        case retentionHours = "retention_hours", quality, multivariate, mlflow
+        case retentionHours = "retention_hours", quality, multivariate, mlflow, kserve
     }
 
     public static let defaultWindow = WindowSpec(rows: 1000)
@@ -136,6 +139,7 @@ public struct ModelSettings: Sendable, Codable, Equatable {
         quality = try c.decodeIfPresent(QualitySpec.self, forKey: .quality)
         multivariate = try c.decodeIfPresent(MultivariateSpec.self, forKey: .multivariate)
         mlflow = try c.decodeIfPresent(MLflowSpec.self, forKey: .mlflow)
+        kserve = try c.decodeIfPresent(KServeSpec.self, forKey: .kserve)
     }
 
     /// Checks everything a person could get wrong, with a message that says how to fix it.
@@ -177,6 +181,7 @@ public struct ModelSettings: Sendable, Codable, Equatable {
             guard features.count >= 2 else { throw fail("multivariate drift needs at least two features") }
         }
         try mlflow?.validate()
+        try kserve?.validate()
         if let q = quality {
             guard prediction != nil else { throw fail("quality needs the model's \"prediction\" column (the score labels are compared with)") }
             if let s = q.segment {
@@ -267,6 +272,36 @@ public struct QualitySpec: Sendable, Codable, Equatable {
         guard isValidFeatureName(label) else { throw fail("label column name \"\(label)\" is not allowed") }
     }
 }
+
+/// `kserve` in the model settings: `{"output": "NAME"}`. A KServe response with one output
+/// (v2 tensor, or key of v1 prediction objects) gives the prediction whatever its name; with
+/// several, the one named `output` is the prediction (without it, the one named like the
+/// model's prediction column, else the event is refused with the outputs listed).
+public struct KServeSpec: Sendable, Codable, Equatable {
+    /// The output that holds the prediction when a response has several; nil: the rule above.
+    public var output: String?
+
+    public init(output: String? = nil) { self.output = output }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case output }
+
+    public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
+        output = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .output)
+    }
+
+    public func validate() throws {
+        if let output {
+            guard (1...256).contains(output.utf8.count) else {
+                throw ConfigError(message: "kserve.output must name an output of the model's responses in 1–256 bytes, got \(output.utf8.count)")
+            }
+            guard output.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F && !(0x80...0x9F).contains($0.value) }) else {
+                throw ConfigError(message: "kserve.output must be printable text (no control characters)")
+            }
+        }
+    }
+}
+
 
 /// Model names: `[A-Za-z0-9][A-Za-z0-9_.-]{0,127}` (they appear in URLs, file-like paths and
 /// metric labels). The first character must be a letter or digit, so `.`, `..` and `-` — path

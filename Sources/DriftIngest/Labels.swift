@@ -38,18 +38,25 @@ public func decodeLabels(_ body: [UInt8], ndjson: Bool, maxRows: Int) throws(Ing
             do {
                 value = try JSONValue.parse(line)
             } catch {
-                out.rejected.append(RejectedRow(row: index, reason: "line \(index + 1): \(error.message)"))
+                out.rejected.append(RejectedRow(row: index, reason: "line \(index + 1): \(error.sentence)"))
                 continue
             }
             labelRow(index, value, into: &out)
         }
         return out
     }
-    let top = try JSONValue.parse(body)
+    let top: JSONValue
+    do {
+        top = try JSONValue.parse(body)
+    } catch {
+        throw IngestDecodingError("labels: \(error.sentence)")
+    }
     guard case .object = top else {
         throw IngestDecodingError("labels: expected a JSON object {\"labels\": [...]} or {\"ids\": [...], \"labels\": [...]}, found \(top.kindName)")
     }
-    switch (top.member("ids"), top.member("labels")) {
+    // Arrays of numbers come unboxed (`.numbers`): seen here as plain arrays.
+    func member(_ key: String) -> JSONValue? { top.member(key).map { $0.arrayElements.map(JSONValue.array) ?? $0 } }
+    switch (member("ids"), member("labels")) {
     case (nil, .array(let rows)?):
         guard rows.count <= maxRows else { throw tooManyLabelsError(maxRows) }
         for (i, row) in rows.enumerated() { labelRow(i, row, into: &out) }
@@ -59,7 +66,7 @@ public func decodeLabels(_ body: [UInt8], ndjson: Bool, maxRows: Int) throws(Ing
         }
         guard ids.count <= maxRows else { throw tooManyLabelsError(maxRows) }
         var times: [JSONValue]?
-        switch top.member("ts") {
+        switch member("ts") {
         case nil, .null?: times = nil
         case .array(let ts)?:
             guard ts.count == ids.count else {
@@ -122,5 +129,19 @@ private func labelRow(_ index: Int, _ row: JSONValue, into out: inout DecodedLab
 /// decoded into their types by Foundation, whose syntax errors give no position — are refused
 /// with the byte offset of the mistake.
 public func checkJSONSyntax(_ body: [UInt8]) throws(IngestDecodingError) {
-    _ = try JSONValue.parse(body)
+    do {
+        _ = try JSONValue.parse(body)
+    } catch {
+        throw IngestDecodingError(error.sentence)
+    }
+}
+
+extension JSONValue.ParseFailure {
+    /// What a person reads in the 400 answer.
+    var sentence: String {
+        switch self {
+        case .syntax(let s): s
+        case .tooManyValues: "the document holds too many values"
+        }
+    }
 }

@@ -19,10 +19,13 @@ actor ModelRegistry {
     func remove(_ name: String) { monitors[name] = nil }
 }
 
-/// Admission control for ingest: beyond `limit` requests being stored at once, new ones get
-/// 429 with Retry-After instead of queueing in memory.
+/// Admission control for ingest: at most `limit` requests are decoded and stored at once.
+/// Sidecars that find no slot get 429 with Retry-After (`enter`) instead of queueing in
+/// memory; KServe's payload logger never retries a 429, so its events wait for a slot
+/// (`waitForSlot`) — their bodies are already read, within `max_buffered_body_bytes`.
 actor IngestGate {
     private var inflight = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
     let limit: Int
     init(limit: Int) { self.limit = limit }
 
@@ -31,7 +34,23 @@ actor IngestGate {
         inflight += 1
         return true
     }
-    func leave() { inflight -= 1 }
+
+    func waitForSlot() async {
+        if inflight < limit {
+            inflight += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    /// Frees a slot, or hands it to the oldest waiter.
+    func leave() {
+        if waiting.isEmpty {
+            inflight -= 1
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
 }
 
 /// The driftwatch service: store, models, HTTP API, metrics, background window timer.

@@ -22,6 +22,9 @@ public struct ServerConfiguration: Sendable, Codable {
     public var maxRowsPerRequest: Int = 100_000
     /// Labels in one request.
     public var maxLabelRows: Int = 100_000
+    /// Values in one KServe event (rows × columns over its tensors; its rows are bounded by
+    /// `max_rows_per_request`): bounds the JSON tree a v1/v2 body becomes.
+    public var maxKServeValues: Int = 2_000_000
     /// Bytes of request bodies held at once while they arrive (baselines aside): past it, 503.
     public var maxBufferedBodyBytes: Int = 512 << 20
     /// A request body must arrive whole within this many seconds (else 408, connection closed).
@@ -52,6 +55,7 @@ public struct ServerConfiguration: Sendable, Codable {
         case host, port, dataDir = "data_dir", tokensFile = "tokens_file", insecure
         case maxBodyBytes = "max_body_bytes", maxDecodedBytes = "max_decoded_bytes", maxBaselineBytes = "max_baseline_bytes"
         case maxInflightIngest = "max_inflight_ingest", maxRowsPerRequest = "max_rows_per_request", maxLabelRows = "max_label_rows"
+        case maxKServeValues = "max_kserve_values"
         case maxBufferedBodyBytes = "max_buffered_body_bytes", bodyTimeoutSeconds = "body_timeout_seconds"
         case bodyIdleSeconds = "body_idle_seconds", idleTimeoutSeconds = "idle_timeout_seconds", maxModels = "max_models"
         case durability, models, publicURL = "public_url", alertmanager, remediation
@@ -75,6 +79,7 @@ public struct ServerConfiguration: Sendable, Codable {
         maxInflightIngest = try c.decodeIfPresent(Int.self, forKey: .maxInflightIngest) ?? d.maxInflightIngest
         maxRowsPerRequest = try c.decodeIfPresent(Int.self, forKey: .maxRowsPerRequest) ?? d.maxRowsPerRequest
         maxLabelRows = try c.decodeIfPresent(Int.self, forKey: .maxLabelRows) ?? d.maxLabelRows
+        maxKServeValues = try c.decodeIfPresent(Int.self, forKey: .maxKServeValues) ?? d.maxKServeValues
         maxBufferedBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBufferedBodyBytes) ?? d.maxBufferedBodyBytes
         bodyTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .bodyTimeoutSeconds) ?? d.bodyTimeoutSeconds
         bodyIdleSeconds = try c.decodeIfPresent(Double.self, forKey: .bodyIdleSeconds) ?? d.bodyIdleSeconds
@@ -108,6 +113,7 @@ public struct ServerConfiguration: Sendable, Codable {
         guard maxInflightIngest >= 1 else { throw ServerConfigError(message: "max_inflight_ingest must be ≥ 1") }
         guard (1...10_000_000).contains(maxRowsPerRequest) else { throw ServerConfigError(message: "max_rows_per_request must be 1–10000000, got \(maxRowsPerRequest)") }
         guard (1...10_000_000).contains(maxLabelRows) else { throw ServerConfigError(message: "max_label_rows must be 1–10000000, got \(maxLabelRows)") }
+        guard (1...100_000_000).contains(maxKServeValues) else { throw ServerConfigError(message: "max_kserve_values must be 1–100000000, got \(maxKServeValues)") }
         guard maxBufferedBodyBytes >= maxBodyBytes else {
             throw ServerConfigError(message: "max_buffered_body_bytes (\(maxBufferedBodyBytes)) must be ≥ max_body_bytes (\(maxBodyBytes))")
         }
