@@ -24,18 +24,12 @@ python="${CHECK_OPENAPI_PYTHON:-}"
 if [ -z "$python" ]; then
   if [ -x /usr/bin/python3 ]; then python=/usr/bin/python3; else python="$(command -v python3)"; fi
 fi
-pinned="$pins $("$python" -c 'import sys; print("python%d.%d.%d" % sys.version_info[:3])')"
+# shellcheck source=lib/pinned-venv.sh
+. "$root/scripts/lib/pinned-venv.sh"
 
 if [ "${1:-}" != "--in-netns" ]; then
   started=$(date +%s)
-  if [ ! -x "$venv/bin/schemathesis" ] || [ "$(cat "$venv/.pinned" 2>/dev/null)" != "$pinned" ]; then
-    "$python" -m venv --help >/dev/null 2>&1 || { echo "check-openapi: $python with venv is needed (apt-get install python3-venv)" >&2; exit 1; }
-    rm -rf "$venv"
-    "$python" -m venv "$venv"
-    # shellcheck disable=SC2086
-    "$venv/bin/pip" install --quiet --disable-pip-version-check $pins
-    echo "$pinned" > "$venv/.pinned"
-  fi
+  pinned_venv check-openapi "$venv" "$python" "$pins" 'import schemathesis, openapi_spec_validator'
   "$venv/bin/openapi-spec-validator" "$root/openapi/openapi.json"
   bash "$root/scripts/gen-openapi.sh" --check
   if ! unshare --net true 2>/dev/null || ! command -v ip >/dev/null; then

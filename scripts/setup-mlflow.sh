@@ -6,13 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv-mlflow"
 pin="mlflow==3.17.2"
-if [ -x "$venv/bin/mlflow" ] && [ -f "$venv/.pinned" ] && [ "$(cat "$venv/.pinned")" = "$pin" ]; then
-  echo "$venv/bin/mlflow"
-  exit 0
-fi
-python3 -m venv --help >/dev/null 2>&1 || { echo "setup-mlflow: python3 with venv is needed (apt-get install python3-venv)" >&2; exit 1; }
-rm -rf "$venv"
-python3 -m venv "$venv" >&2
-"$venv/bin/pip" install --quiet --disable-pip-version-check "$pin" >&2
-echo "$pin" > "$venv/.pinned"
+# shellcheck source=lib/pinned-venv.sh
+. "$root/scripts/lib/pinned-venv.sh"
+pinned_venv setup-mlflow "$venv" python3 "$pin" 'import mlflow'
 echo "$venv/bin/mlflow"

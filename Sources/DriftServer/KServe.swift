@@ -99,13 +99,7 @@ extension DriftService {
         }
         let isRequest = type == Self.kserveRequestType
         let settings = await m.settings
-        let body: [UInt8]
-        do {
-            body = try await readBody(request, .ingest)
-        } catch let p as Problem {
-            metrics.rejected(model: name, reason: p.status == .contentTooLarge ? "too_large" : "bad_body", 1)
-            throw p
-        }
+        let body = try await readIngestBody(request, model: name)
         // Decoding and storing take an ingest slot, waited for (see IngestGate).
         await gate.waitForSlot()
         let appended: ModelMonitor.Appended

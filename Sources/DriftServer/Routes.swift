@@ -323,13 +323,7 @@ extension DriftService {
         let receivedAt = clock()
         // The body is read before an ingest slot is taken: a slow or stalled sender waits on
         // its own deadline and never holds a slot that a working sender needs.
-        let body: [UInt8]
-        do {
-            body = try await readBody(request, .ingest)
-        } catch let p as Problem {
-            metrics.rejected(model: name, reason: p.status == .contentTooLarge ? "too_large" : "bad_body", 1)
-            throw p
-        }
+        let body = try await readIngestBody(request, model: name)
         guard await gate.enter() else {
             metrics.rejected(model: name, reason: "backpressure", 1)
             var p = Problem(.tooManyRequests, "the store is behind; retry after 1 s")

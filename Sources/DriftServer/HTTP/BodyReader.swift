@@ -95,6 +95,17 @@ extension DriftService {
         }
     }
 
+    /// An ingest route's body (observations, KServe events): refusals are counted in
+    /// `driftwatch_observations_rejected_total` (`too_large`, `bad_body`) for the model.
+    func readIngestBody(_ request: Request, model: String) async throws -> [UInt8] {
+        do {
+            return try await readBody(request, .ingest)
+        } catch let p as Problem {
+            metrics.rejected(model: model, reason: p.status == .contentTooLarge ? "too_large" : "bad_body", 1)
+            throw p
+        }
+    }
+
     /// Collects the body, racing it against the deadline and the idle timeout.
     private func collect(_ body: RequestBody, limit: Int, budget: BodyBudget?) async throws -> ByteBuffer {
         let deadline = ContinuousClock.now + .milliseconds(Int64(config.bodyTimeoutSeconds * 1000))
