@@ -19,6 +19,17 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try ServerConfiguration.load(file: file)) { error in
             XCTAssertEqual("\(error)", "\(file): port: expected Int")
         }
+        // Unknown keys are named, at any depth, with the keys that are allowed there.
+        for (text, expected) in [
+            (#"{"max_body_byte":10}"#, #"max_body_byte: unknown key "max_body_byte""#),
+            (#"{"alertmanager":{"urls":[],"resend":5}}"#, #"alertmanager.resend: unknown key "resend""#),
+            (#"{"models":{"m":{"features":[{"name":"a","kind":"numeric","weight":2}]}}}"#, #"models.m.features[0].weight: unknown key "weight""#),
+        ] {
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try ServerConfiguration.load(file: file)) { error in
+                XCTAssertTrue("\(error)".hasPrefix("\(file): \(expected)"), "\(error)")
+            }
+        }
         var cfg = ServerConfiguration()
         cfg.durability = "sometimes"
         XCTAssertThrowsError(try cfg.validate()) { XCTAssertTrue("\($0)".contains("durability must be process_crash or power_loss")) }
