@@ -170,8 +170,9 @@ private func decide(_ r: inout FeatureResult, adjustedP: Double, config: Detecto
         : "PSI \(psiText) < \(thresholdName): effect too small")
     switch r.effect {
     case .major?:
-        let m = config.majorPSI.map { formatFigure($0) } ?? "-"
-        reasons.append("PSI \(psiText) ≥ major \(formatFigure(majorEdge ?? 0)) (\(m)\(noiseNote)): a major shift, the window drifts")
+        let edge = formatFigure(majorEdge ?? 0)
+        let how = noiseNote.isEmpty ? "" : " (\(config.majorPSI.map { formatFigure($0) } ?? "-")\(noiseNote))"
+        reasons.append("PSI \(psiText) ≥ major \(edge)\(how): a major shift, the window drifts")
     case .small?:
         reasons.append("PSI \(psiText) < \(formatFigure(moderateEdge)) (\(formatFigure(config.psiThreshold))\(noiseNote)): a small shift")
     case .moderate?, nil:
