@@ -5,7 +5,23 @@ public enum PValueCorrection: String, Sendable, Codable, CaseIterable {
     case bh, by, bonferroni, none
 }
 
-/// The drift decision rule and the statistics' settings. Defaults are the README's.
+/// How the model's prediction (score) column counts in the window verdict. It is evaluated
+/// like a feature but on its own — outside the features' p-value correction and drifted share.
+public enum PredictionRule: String, Sendable, Codable, CaseIterable {
+    /// The prediction drifting with at least a moderate effect (`EffectBand.moderate`: corrected
+    /// p < `alpha` and PSI ≥ `psi_threshold`; calibrated, PSI also ≥ `psi_threshold` plus the
+    /// chunks' mean PSI) makes the window drifted: the default. The score is what the model's
+    /// decisions are made on, and drift in the features the model relies on shows there (README,
+    /// "How driftwatch decides").
+    case moderate
+    /// Only a major effect (PSI ≥ `major_psi`, or its calibrated equivalent) counts.
+    case major
+    /// Reported, never counted (the verdict before issue 14).
+    case ignored
+}
+
+/// The drift decision rule and the statistics' settings. Defaults are the README's, and are
+/// set here only (`driftwatch check`, the bench and the service start from `DetectorConfig()`).
 public struct DetectorConfig: Sendable, Codable, Equatable {
     /// Significance level for the corrected p-value.
     public var alpha: Double = 0.05
@@ -13,6 +29,13 @@ public struct DetectorConfig: Sendable, Codable, Equatable {
     public var psiThreshold: Double = 0.1
     /// Share of drifted features at which the whole data set counts as drifted.
     public var driftShare: Double = 0.5
+    /// A drifted feature whose PSI reaches this (the credit-scoring "major shift" band,
+    /// Yurdakul 2018) makes the window drifted whatever the share; with calibrated thresholds,
+    /// this plus the PSI that sampling noise alone gives a window of that size (the baseline
+    /// chunks' mean). nil turns the rule off (`"major_psi": null`).
+    public var majorPSI: Double? = 0.25
+    /// How the prediction's drift counts in the window verdict.
+    public var predictionRule: PredictionRule = .moderate
     public var binning: BinningPreset = .quantile
     /// Quantile bins of the `quantile` preset.
     public var bins: Int = 10
@@ -31,19 +54,30 @@ public struct DetectorConfig: Sendable, Codable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
-        case alpha, psiThreshold = "psi_threshold", driftShare = "drift_share", binning, bins
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case alpha, psiThreshold = "psi_threshold", driftShare = "drift_share", majorPSI = "major_psi"
+        case predictionRule = "prediction_rule", binning, bins
         case psiEpsilon = "psi_epsilon", jsBase = "js_base", ksMethod = "ks_method"
         case chiSquare = "chi2", correction, minCurrentValues = "min_current_values"
         case calibration, calibrationK = "calibration_k"
     }
 
+    /// Unknown keys are errors that name the key (a misspelt `"major_ps"` silently falling back
+    /// to the default is the worst kind of configuration bug).
     public init(from decoder: Decoder) throws {
+        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = DetectorConfig()
         alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? d.alpha
         psiThreshold = try c.decodeIfPresent(Double.self, forKey: .psiThreshold) ?? d.psiThreshold
         driftShare = try c.decodeIfPresent(Double.self, forKey: .driftShare) ?? d.driftShare
+        // Absent: the default; an explicit null turns the rule off.
+        if c.contains(.majorPSI) {
+            majorPSI = try c.decodeNil(forKey: .majorPSI) ? nil : try c.decode(Double.self, forKey: .majorPSI)
+        } else {
+            majorPSI = d.majorPSI
+        }
+        predictionRule = try c.decodeIfPresent(PredictionRule.self, forKey: .predictionRule) ?? d.predictionRule
         binning = try c.decodeIfPresent(BinningPreset.self, forKey: .binning) ?? d.binning
         bins = try c.decodeIfPresent(Int.self, forKey: .bins) ?? d.bins
         psiEpsilon = try c.decodeIfPresent(Double.self, forKey: .psiEpsilon) ?? d.psiEpsilon
@@ -57,12 +91,33 @@ public struct DetectorConfig: Sendable, Codable, Equatable {
         try validate()
     }
 
+    /// Every setting, `major_psi` as null when the rule is off (absent would read back as the default).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(alpha, forKey: .alpha)
+        try c.encode(psiThreshold, forKey: .psiThreshold)
+        try c.encode(driftShare, forKey: .driftShare)
+        if let majorPSI { try c.encode(majorPSI, forKey: .majorPSI) } else { try c.encodeNil(forKey: .majorPSI) }
+        try c.encode(predictionRule, forKey: .predictionRule)
+        try c.encode(binning, forKey: .binning)
+        try c.encode(bins, forKey: .bins)
+        try c.encode(psiEpsilon, forKey: .psiEpsilon)
+        try c.encodeIfPresent(jsBase, forKey: .jsBase)
+        try c.encode(ksMethod, forKey: .ksMethod)
+        try c.encode(chiSquare, forKey: .chiSquare)
+        try c.encode(correction, forKey: .correction)
+        try c.encode(minCurrentValues, forKey: .minCurrentValues)
+        try c.encode(calibration, forKey: .calibration)
+        try c.encode(calibrationK, forKey: .calibrationK)
+    }
+
     /// Rejects settings that would make every verdict meaningless, with a message a person can act on.
     public func validate() throws {
         func fail(_ m: String) -> ConfigError { ConfigError(message: m) }
         guard alpha > 0 && alpha < 1 else { throw fail("alpha must be in (0, 1), got \(alpha)") }
         guard psiThreshold >= 0 && psiThreshold.isFinite else { throw fail("psi_threshold must be ≥ 0, got \(psiThreshold)") }
         guard driftShare > 0 && driftShare <= 1 else { throw fail("drift_share must be in (0, 1], got \(driftShare)") }
+        if let m = majorPSI, !(m >= 0 && m.isFinite) { throw fail("major_psi must be ≥ 0 (or null to turn the rule off), got \(m)") }
         guard bins >= 2 && bins <= 1000 else { throw fail("bins must be between 2 and 1000, got \(bins)") }
         guard psiEpsilon > 0 && psiEpsilon < 1 else { throw fail("psi_epsilon must be in (0, 1), got \(psiEpsilon)") }
         if let b = jsBase, !(b > 0 && b != 1) { throw fail("js_base must be > 0 and ≠ 1, got \(b)") }

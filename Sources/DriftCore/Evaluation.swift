@@ -1,27 +1,92 @@
 import DriftStats
 
 /// Compares a window with a prepared baseline: every feature's statistics (features in
-/// parallel), p-values corrected across features, the per-feature and data-set verdicts.
+/// parallel), p-values corrected across features, the per-feature and window verdicts.
 ///
 /// Decision rule (README, "How driftwatch decides"): a feature drifts when its corrected
 /// p-value (KS for numeric, chi² for categorical) is below `alpha` **and** its PSI reaches
 /// `psiThreshold` — with large windows every p-value is tiny, so significance alone is
 /// not drift. Fewer than `minCurrentValues` usable values give "insufficient data". The
-/// data set drifts when drifted / evaluated ≥ `driftShare`.
+/// data set drifts when drifted / evaluated ≥ `driftShare`; the window drifts when the data
+/// set does, or a drifted feature has a major effect (PSI ≥ `majorPSI`), or the prediction
+/// drifts (`predictionRule`), or the multivariate error leaves its band (`WindowVerdict`).
 ///
 /// With `calibration: baseline_chunks` the PSI gate is the feature's calibrated threshold
 /// (`calibration`, or computed here for chunks of the window's size when nil), and every
 /// feature reports its metrics against both thresholds.
+///
+/// `prediction`: the model's score column and its window values, evaluated on its own (outside
+/// the features' correction and drifted share) and counted in the verdict per `predictionRule`.
 public func evaluateWindow(baseline: BaselineProfile, window: WindowData, config: DetectorConfig,
-                           calibration: BaselineCalibration? = nil) -> DriftReport {
-    let features = baseline.features
-    let calibration = config.calibration == .baselineChunks
-        ? (calibration ?? BaselineCalibration(baseline: baseline, windowRows: window.rows, config: config)) : nil
-    var partial = concurrentMap(features.count) { i in
-        compareFeature(features[i], window.features[features[i].name], config: config)
-    }
+                           calibration: BaselineCalibration? = nil,
+                           prediction: (baseline: FeatureBaseline, window: FeatureWindow?)? = nil) -> DriftReport {
+    let comparison = compareWindow(baseline: baseline, window: window, config: config, prediction: prediction)
+    return decideWindow(comparison, baseline: baseline, config: config, calibration: calibration)
+}
 
-    // Correct the p-values of the features that have a verdict.
+/// A window's statistics against the baseline, before any verdict: what every decision
+/// setting (alpha, thresholds, calibration, correction, the window rule) shares, so a window
+/// can be judged by several detectors at the cost of one comparison (`driftwatch bench
+/// detection`). The statistics depend only on the binning, bins, ε, JS base, KS method and χ² test.
+public struct WindowComparison: Sendable {
+    var baseline: DataSetInfo
+    var current: DataSetInfo
+    var features: [FeatureResult]
+    var prediction: FeatureResult?
+    /// The prediction's baseline (its thresholds are calibrated with the features').
+    var predictionBaseline: FeatureBaseline?
+    var extraColumns: [String]
+}
+
+/// The statistics of every feature (in parallel) and of the prediction, undecided.
+public func compareWindow(baseline: BaselineProfile, window: WindowData, config: DetectorConfig,
+                          prediction: (baseline: FeatureBaseline, window: FeatureWindow?)? = nil) -> WindowComparison {
+    let features = baseline.features
+    // The prediction is compared in the same parallel pass, as one more column.
+    let columns = features.map { ($0, window.features[$0.name]) } + (prediction.map { [($0.baseline, $0.window)] } ?? [])
+    let compared = concurrentMap(columns.count) { i in compareFeature(columns[i].0, columns[i].1, config: config) }
+    let known = Set(features.map(\.name) + (prediction.map { [$0.baseline.name] } ?? []))
+    return WindowComparison(
+        baseline: DataSetInfo(rows: baseline.rows, source: baseline.source),
+        current: DataSetInfo(rows: window.rows, source: window.source),
+        features: Array(compared.prefix(features.count)), prediction: prediction == nil ? nil : compared.last,
+        predictionBaseline: prediction?.baseline, extraColumns: window.features.keys.filter { !known.contains($0) }.sorted())
+}
+
+/// Judges compared statistics with `config`: p-values corrected across the features, each
+/// feature's verdict, the drifted share, the prediction on its own, and the window verdict.
+public func decideWindow(_ comparison: WindowComparison, baseline: BaselineProfile, config: DetectorConfig,
+                         calibration: BaselineCalibration? = nil) -> DriftReport {
+    var calibration = calibration
+    if config.calibration == .baselineChunks, calibration == nil {
+        var all = baseline
+        if let p = comparison.predictionBaseline { all.features.append(p) }
+        calibration = BaselineCalibration(baseline: all, windowRows: comparison.current.rows, config: config)
+    } else if config.calibration != .baselineChunks {
+        calibration = nil
+    }
+    var partial = comparison.features
+    correctAndDecide(&partial, config: config, calibration: calibration)
+    partial.sort(by: severityOrder)
+    let evaluated = partial.filter { $0.status != .insufficientData }.count
+    let drifted = partial.filter(\.drifted).count
+    let share = evaluated == 0 ? 0 : Double(drifted) / Double(evaluated)
+    let summary = DriftSummary(
+        features: partial.count, evaluated: evaluated, insufficient: partial.count - evaluated,
+        drifted: drifted, driftedShare: share, driftShareThreshold: config.driftShare,
+        datasetDrifted: evaluated > 0 && share >= config.driftShare, extraColumns: comparison.extraColumns)
+    var report = DriftReport(baseline: comparison.baseline, current: comparison.current,
+                             detector: config, features: partial, summary: summary)
+    if var p = comparison.prediction.map({ [$0] }) {
+        // One test: its correction leaves the p-value as it is.
+        correctAndDecide(&p, config: config, calibration: calibration)
+        report.attach(prediction: p.first)
+    }
+    return report
+}
+
+/// Corrects the p-values of the results that have a verdict, and decides each.
+private func correctAndDecide(_ partial: inout [FeatureResult], config: DetectorConfig, calibration: BaselineCalibration?) {
     let tested = partial.indices.filter { partial[$0].status != .insufficientData && partial[$0].testPValue != nil }
     let raw = tested.compactMap { partial[$0].testPValue }
     let adjusted: [Double]
@@ -36,21 +101,6 @@ public func evaluateWindow(baseline: BaselineProfile, window: WindowData, config
         if partial[i].chi2 != nil { partial[i].chi2?.pvalueAdjusted = adjusted[k] }
         decide(&partial[i], adjustedP: adjusted[k], config: config, calibration: calibration)
     }
-
-    partial.sort(by: severityOrder)
-    let evaluated = partial.filter { $0.status != .insufficientData }.count
-    let drifted = partial.filter(\.drifted).count
-    let share = evaluated == 0 ? 0 : Double(drifted) / Double(evaluated)
-    let known = Set(features.map(\.name))
-    let extra = window.features.keys.filter { !known.contains($0) }.sorted()
-    let summary = DriftSummary(
-        features: partial.count, evaluated: evaluated, insufficient: partial.count - evaluated,
-        drifted: drifted, driftedShare: share, driftShareThreshold: config.driftShare,
-        datasetDrifted: evaluated > 0 && share >= config.driftShare, extraColumns: extra)
-    return DriftReport(
-        baseline: DataSetInfo(rows: baseline.rows, source: baseline.source),
-        current: DataSetInfo(rows: window.rows, source: window.source),
-        detector: config, features: partial, summary: summary)
 }
 
 /// Drifted first, then by PSI (largest first), insufficient data last; ties by name.
@@ -75,17 +125,40 @@ private func decide(_ r: inout FeatureResult, adjustedP: Double, config: Detecto
     let psi = r.psi ?? 0
     var psiThreshold = config.psiThreshold
     var thresholdName = "\(formatFigure(config.psiThreshold))"
+    // The effect bands' edges (EffectBand): the fixed values, or calibrated, raised by the noise.
+    var moderateEdge = config.psiThreshold
+    var majorEdge = config.majorPSI
+    var noiseNote = ""
     if let calibration {
-        let thresholds = thresholdReport(r, calibration: calibration, config: config)
-        r.thresholds = thresholds
+        var thresholds = thresholdReport(r, calibration: calibration, config: config)
         if thresholds.isCalibrated, let t = thresholds.decidingPSIThreshold {
             psiThreshold = t
             thresholdName = "\(formatFigure(t)) (calibrated on baseline chunks; fixed \(formatFigure(config.psiThreshold)))"
+            // A window adds its sampling noise to the PSI it measures (n·PSI is close to a noncentral
+            // χ², whose mean is the noise's plus the shift's), so the bands, which are about the shift,
+            // move up by the chunks' mean PSI.
+            if let noise = thresholds.metrics.first(where: { $0.metric == "psi" })?.baselineMean {
+                moderateEdge += noise
+                majorEdge = majorEdge.map { $0 + noise }
+                noiseNote = " + noise \(formatFigure(noise)) of baseline chunks"
+            }
         }
+        thresholds.moderatePSI = moderateEdge
+        thresholds.majorPSI = majorEdge
+        r.thresholds = thresholds
     }
     let large = psi >= psiThreshold
     r.drifted = significant && large
     r.status = r.drifted ? .drifted : .ok
+    if r.drifted {
+        if let m = majorEdge, psi >= m {
+            r.effect = .major
+        } else {
+            r.effect = psi >= moderateEdge ? .moderate : .small
+        }
+    } else {
+        r.effect = nil
+    }
     let p = formatFigure(adjustedP)
     let psiText = formatFigure(psi)
     var reasons: [String] = []
@@ -95,6 +168,16 @@ private func decide(_ r: inout FeatureResult, adjustedP: Double, config: Detecto
     reasons.append(large
         ? "PSI \(psiText) ≥ \(thresholdName)"
         : "PSI \(psiText) < \(thresholdName): effect too small")
+    switch r.effect {
+    case .major?:
+        let edge = formatFigure(majorEdge ?? 0)
+        let how = noiseNote.isEmpty ? "" : " (\(config.majorPSI.map { formatFigure($0) } ?? "-")\(noiseNote))"
+        reasons.append("PSI \(psiText) ≥ major \(edge)\(how): a major shift, the window drifts")
+    case .small?:
+        reasons.append("PSI \(psiText) < \(formatFigure(moderateEdge)) (\(formatFigure(config.psiThreshold))\(noiseNote)): a small shift")
+    case .moderate?, nil:
+        break
+    }
     if let note = r.thresholds?.note { reasons.append(note) }
     r.reasons = reasons
 }

@@ -2,7 +2,8 @@ import DriftStats
 /// One closed window of a monitored model, evaluated: what `GET /v1/models/{m}/drift`
 /// returns and what the store keeps. `features` and `summary` are the same objects as
 /// `driftwatch check --format json`; the prediction is evaluated like a feature but kept
-/// out of the features' drifted share.
+/// out of the features' correction and drifted share, and counts in `summary.verdict` per the
+/// detector's `prediction_rule`.
 public struct WindowReport: Sendable, Codable, Equatable {
     public var model: String
     public var seq: Int
@@ -49,6 +50,11 @@ public struct WindowReport: Sendable, Codable, Equatable {
         self.episodeState = episodeState
         self.transitions = transitions
     }
+
+    /// Why the window is (or is not) drifted, in a sentence.
+    public var verdictExplanation: String {
+        explainVerdict(summary: summary, features: features, prediction: prediction, multivariate: multivariate, detector: detector)
+    }
 }
 
 /// The baseline of a monitored model split into its features and its prediction column.
@@ -80,18 +86,16 @@ public struct ModelBaseline: Sendable {
     }
 }
 
-/// Evaluates a closed window: features (BH across them), and the prediction on its own.
+/// Evaluates a closed window: features (BH across them), and the prediction on its own; the
+/// report's verdict counts the prediction per `prediction_rule` (`prediction` is the same
+/// result as `features.prediction`).
 public func evaluate(window: WindowAccumulator, baseline: ModelBaseline, config: DetectorConfig, model: String,
                      seq: Int, now: Double, calibration: BaselineCalibration? = nil) -> (features: DriftReport, prediction: FeatureResult?) {
     let data = window.windowData(source: "\(model) window \(seq)")
     let calibration = config.calibration == .baselineChunks
         ? (calibration ?? baseline.calibration(windowRows: data.features.rows, config: config)) : nil
-    let report = evaluateWindow(baseline: baseline.features, window: data.features, config: config, calibration: calibration)
-    var prediction: FeatureResult?
-    if let pb = baseline.prediction, let pw = data.prediction, let name = pb.features.first?.name {
-        let r = evaluateWindow(baseline: pb, window: WindowData(source: data.features.source, rows: data.features.rows, features: [name: pw]), config: config,
-                               calibration: calibration)
-        prediction = r.features.first
-    }
-    return (report, prediction)
+    let prediction = baseline.prediction?.features.first.flatMap { b in data.prediction.map { (baseline: b, window: Optional($0)) } }
+    let report = evaluateWindow(baseline: baseline.features, window: data.features, config: config, calibration: calibration,
+                                prediction: prediction)
+    return (report, report.prediction)
 }

@@ -59,7 +59,7 @@ struct AlertPolicy: Sendable {
         labels["alertname"] = Self.alertName
         labels["model"] = model
         labels["severity"] = config.severity
-        let byName = Dictionary((report?.features ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(((report?.features ?? []) + (report?.prediction.map { [$0] } ?? [])).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let figures = driftedFeatures.prefix(10).map { name -> String in
             if name == multivariateEvidenceName, let m = report?.multivariate {
                 return "multivariate (PCA reconstruction error \(formatFigure(m.reconstructionError)) outside "
@@ -74,9 +74,11 @@ struct AlertPolicy: Sendable {
         }
         let total = report.map { $0.features.count } ?? 0
         let share = report?.summary.driftedShare ?? 0
+        let predictionName = report?.prediction?.name
         let confirmedAt = episode.confirmedAt ?? episode.openedAt
         var annotations = [
-            "summary": "Drift confirmed for model \(model): \(driftedFeatures.filter { $0 != multivariateEvidenceName }.count) of \(total) features drifted"
+            "summary": "Drift confirmed for model \(model): \(driftedFeatures.filter { $0 != multivariateEvidenceName && $0 != predictionName }.count) of \(total) features drifted"
+                + (predictionName.map { driftedFeatures.contains($0) ? ", and the prediction \($0)" : "" } ?? "")
                 + (driftedFeatures.contains(multivariateEvidenceName) ? ", and the features' joint distribution (multivariate)." : "."),
             "description": "Episode \(episode.id) of model \(model) was confirmed at \(rfc3339(confirmedAt)) (window \(episode.lastWindowSeq)); "
                 + "drifted share \(formatFigure(share)). Drifted: \(figures.isEmpty ? "none listed" : figures.joined(separator: "; "))"
@@ -87,6 +89,8 @@ struct AlertPolicy: Sendable {
             "runbook_url": Self.runbookURL,
         ]
         if let seq = report?.seq { annotations["window_seq"] = String(seq) }
+        // Which rule made the window drifted (share, a major feature, the prediction, multivariate).
+        if let report { annotations["verdict"] = report.verdictExplanation }
         return EpisodeAlert(
             episodeID: episode.id, labels: labels, annotations: annotations,
             generatorURL: "\(publicURL)/models/\(model)/episodes/\(episode.id)", startsAt: confirmedAt.timeIntervalSince1970,

@@ -276,6 +276,7 @@ actor ModelMonitor {
         let nowSeconds = now.timeIntervalSince1970
         let drifted = result.features.summary.windowDrifted
         var driftedNames = result.features.features.filter(\.drifted).map(\.name)
+        if let p = result.features.summary.verdict?.prediction { driftedNames.append(p) }
         if result.features.summary.multivariateDrifted == true { driftedNames.append(multivariateEvidenceName) }
         let transitions = tracker.observe(windowSeq: seq, at: closed.endedAt ?? nowSeconds, drifted: drifted,
                                           driftedFeatures: driftedNames, driftedShare: result.features.summary.driftedShare)
@@ -299,6 +300,7 @@ actor ModelMonitor {
         logger.info("window evaluated", metadata: [
             "model": .string(name), "seq": .stringConvertible(seq), "rows": .stringConvertible(report.rows),
             "drifted_features": .string(driftedNames.joined(separator: ",")), "dataset_drifted": .stringConvertible(drifted),
+            "drifted_by": .string((report.summary.verdict?.by ?? []).map(\.rawValue).joined(separator: ",")),
             "episode_state": .string(tracker.state.rawValue), "seconds": .stringConvertible(seconds),
         ])
         try judgeCandidate(now: now)

@@ -266,6 +266,8 @@ func renderModelPage(_ d: ReportDocument) -> String {
         banner += " · last window \(latest.seq): \(latest.summary.drifted) of \(latest.summary.evaluated) features drifted (\(formatFigure(latest.summary.driftedShare * 100))%), \(latest.rows) rows"
     }
     b += banner + "</div>"
+    // Why the last window is drifted or not: the rule that decided, with its figures.
+    if let latest = d.latest { b += "<p class=\"muted\">\(escapeHTML(latest.verdictExplanation))</p>" }
     if let m = d.mlflow {
         // Where the baseline came from: the training run and the model version in production.
         let version = m.modelVersion.map { " · \(escapeHTML(m.registeredModel)) version \(escapeHTML($0))" } ?? ""
@@ -301,7 +303,7 @@ func renderModelPage(_ d: ReportDocument) -> String {
         b += "<tr><th>feature</th><th>verdict</th><th>PSI</th><th>PSI threshold</th><th>KS D</th><th>KS p (adj.)</th><th>χ² p (adj.)</th><th>JS</th><th>p50 shift</th><th>p95 shift</th><th>missing</th><th>unseen categories</th></tr>"
         for f in features {
             let isPrediction = f.name == r.prediction?.name
-            let verdict = f.drifted ? "drifted" : (f.status == .insufficientData ? "too few values" : "ok")
+            let verdict = f.effect.map { $0 == .moderate ? "drifted" : "drifted (\($0.rawValue))" } ?? (f.status == .insufficientData ? "too few values" : "ok")
             b += "<tr class=\"\(f.drifted ? "drifted" : "")\"><td>\(escapeHTML(f.name))\(isPrediction ? " <span class=\"muted\">(prediction)</span>" : "")</td><td>\(verdict)</td>"
             // The PSI threshold that decided: calibrated on baseline chunks (with the fixed one beside it) or fixed.
             let psiThreshold: String

@@ -9,7 +9,9 @@ import CLAPACK
 //   fit (baseline):  impute missing values with the column mean → standardise (mean, population std) →
 //                    PCA keeping the fewest principal axes whose cumulative explained-variance share is
 //                    ≥ `varianceShare` (NannyML passes n_components=0.65 to sklearn's PCA) → mean
-//                    reconstruction error of baseline chunks → thresholds mean ± 3σ of those chunk errors.
+//                    reconstruction error of baseline chunks → thresholds mean ± 3σ of those chunk errors
+//                    (by default the axes are fitted on half the baseline and the chunks drawn from the
+//                    other half: see `init`).
 //   score (window):  the same imputation and standardisation with the baseline's values, z ↦ z·V·Vᵀ, and
 //                    the mean over rows of ‖z − z·V·Vᵀ‖₂. Rows that follow the baseline's correlation
 //                    structure lie close to the kept subspace; rows that break it do not.
@@ -58,6 +60,14 @@ import CLAPACK
 /// Fitted on the baseline's numeric columns (categoricals are encoded by the caller as frequency-encoded
 /// numeric columns, see `FrequencyEncoding`; this type only sees Double columns).
 public struct ReconstructionModel: Sendable, Codable, Equatable {
+    /// Which baseline rows the threshold band is measured on (see `init`).
+    public enum BandRows: String, Sendable, Codable, CaseIterable {
+        /// Axes fitted on a random half of the baseline, the band measured on the other half.
+        case heldOut = "held_out"
+        /// Axes fitted and band measured on every row (NannyML; optimistic for wide models).
+        case inSample = "in_sample"
+    }
+
     public var featureNames: [String]
     /// Imputation value and centring: the mean of the column's finite baseline values.
     public var means: [Double]
@@ -84,6 +94,19 @@ public struct ReconstructionModel: Sendable, Codable, Equatable {
     /// mean. varianceShare default 0.65 (NannyML's default n_components). chunkSize: the live window's size
     /// (rows).
     ///
+    /// Held-out band (`band: .heldOut`, the default): a row's error under axes fitted on that same row is
+    /// optimistic — the fitted subspace follows the baseline's own sampling noise (sample eigenvalues spread
+    /// by ≈ ±2√(d/n), Marchenko & Pastur 1967) — so live windows, which the fit never saw, score higher than
+    /// in-sample chunks, by an amount that grows with d·k/n: with 36 features and a 50,000-row baseline,
+    /// 3.9 % of clean 1000-row windows left an in-sample band (0.5 % with a 200,000-row baseline;
+    /// `driftwatch bench detection`). So the baseline is split at random (a fixed seed) into halves: the axes
+    /// are fitted on one, the chunks' errors measured on the other, rows the model never saw — the band then
+    /// describes exactly the model that scores the windows. (Cross-fitting, which refits the axes per fold
+    /// and keeps the full fit for scoring, fails when eigenvalues are near-tied: each fold keeps other axes
+    /// than the full fit, and its errors describe another model — on the 5-feature bench model that put the
+    /// band below the windows' errors, 5 % flagged.) The means and scales come from all rows. `.inSample`
+    /// fits and measures on every row, as NannyML does (the golden tests against sklearn use it).
+    ///
     /// Baseline chunks: the rows are shuffled deterministically (splitmix64 seeded with `seed`, Fisher–Yates;
     /// the baseline may be ordered) and cut into consecutive non-overlapping chunks of `chunkSize` rows, the
     /// incomplete remainder dropped; the shuffle is repeated until there are at least 200 chunks (NannyML uses
@@ -96,7 +119,7 @@ public struct ReconstructionModel: Sendable, Codable, Equatable {
     /// different lengths), chunkSize < 1, varianceShare is NaN, every column is constant (no variance to
     /// model), or LAPACK reports a failure. varianceShare is clamped to [0, 1].
     public init?(featureNames: [String], columns: [[Double]], varianceShare: Double = 0.65, chunkSize: Int,
-                 seed: UInt64 = 0x5EED) {
+                 seed: UInt64 = 0x5EED, band: BandRows = .heldOut) {
         let d = columns.count
         guard d >= 2, featureNames.count == d, chunkSize >= 1, !varianceShare.isNaN else { return nil }
         let n = columns[0].count
@@ -135,8 +158,25 @@ public struct ReconstructionModel: Sendable, Codable, Equatable {
             stds[j] = isConstantFeature(variance: variance, mean: mean, rows: n) ? 1 : variance.squareRoot()
         }
 
-        // 2. Covariance of the standardised baseline, C = ZᵀZ/(n−1), accumulated over row blocks with dsyrk
-        //    (upper triangle, column-major d×d).
+        // 2. The rows the axes are fitted on, and the rows the band is measured on (see `BandRows`).
+        var fitted: [Bool]?
+        var measured: [Bool]?
+        var fitRows = n
+        var bandRows = n
+        if band == .heldOut && n >= 20 {
+            var order = Array(0..<n)
+            var g = ChunkShuffleGenerator(state: 0xF17_5EED)
+            for i in 0..<(n - 1) { order.swapAt(i, i + Int(g.next(below: UInt64(n - i)))) }
+            var inFit = [Bool](repeating: false, count: n)
+            fitRows = (n + 1) / 2
+            for i in order.prefix(fitRows) { inFit[i] = true }
+            fitted = inFit
+            measured = inFit.map { !$0 }
+            bandRows = n - fitRows
+        }
+
+        // Covariance of the standardised fitting rows, C = ZᵀZ/(n−1), accumulated over row blocks with dsyrk
+        // (upper triangle, column-major d×d).
         let blockRows = reconstructionBlockRows(d: d, n: n)
         var cov = [Double](repeating: 0, count: d * d)
         var block = [Double](repeating: 0, count: blockRows * d)
@@ -146,14 +186,16 @@ public struct ReconstructionModel: Sendable, Codable, Equatable {
             block.withUnsafeMutableBufferPointer { zb in
                 cov.withUnsafeMutableBufferPointer { c in
                     guard let z = zb.baseAddress, let cp = c.baseAddress else { return }
-                    standardiseBlock(columns, start: start, rows: m, means: means, stds: stds, into: z, ld: blockRows)
-                    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, Int32(d), Int32(m),
+                    let rows = standardiseSelected(columns, start: start, rows: m, means: means, stds: stds, keep: fitted,
+                                                   into: z, ld: blockRows)
+                    guard rows > 0 else { return }
+                    cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, Int32(d), Int32(rows),
                                 1.0, z, Int32(blockRows), 1.0, cp, Int32(d))
                 }
             }
             start += m
         }
-        let scale = 1.0 / Double(n - 1)
+        let scale = 1.0 / Double(fitRows - 1)
         for i in cov.indices { cov[i] *= scale }
 
         // 3. Eigenpairs (ascending from dsyevr), taken in descending order.
@@ -183,16 +225,19 @@ public struct ReconstructionModel: Sendable, Codable, Equatable {
             components.append(axis)
         }
 
-        // 4. Reconstruction error of every baseline row, then the chunk means.
-        var errors = [Double](repeating: 0, count: n)
+        // 4. Reconstruction error of every row of the band's part, then the chunk means.
+        var errors = [Double](repeating: 0, count: bandRows)
         let basis = flattenBasis(components, d: d)
         errors.withUnsafeMutableBufferPointer { out in
-            forEachReconstructionBlock(columns, rows: n, means: means, stds: stds, basis: basis, d: d, k: k) { s, e in
-                for i in 0..<e.count { out[s + i] = e[i] }
+            var at = 0
+            forEachReconstructionBlock(columns, rows: n, means: means, stds: stds, basis: basis, d: d, k: k, keep: measured) { e in
+                for i in 0..<e.count { out[at + i] = e[i] }
+                at += e.count
             }
         }
-        let chunkRows = n >= 2 * chunkSize ? chunkSize : n / 4
-        let perPass = n / chunkRows
+        let rows = bandRows
+        let chunkRows = rows >= 2 * chunkSize ? chunkSize : rows / 4
+        let perPass = rows / chunkRows
         let used = perPass * chunkRows
         // Passes of a partial Fisher–Yates shuffle: each pass's first `used` positions become a uniformly random
         // arrangement of the rows, cut into disjoint chunks. A row's error does not depend on the row order, so
@@ -203,8 +248,8 @@ public struct ReconstructionModel: Sendable, Codable, Equatable {
         let passes = Swift.max(1, (Self.minimumChunks + perPass - 1) / perPass)
         var chunkMeans = [Double](repeating: 0, count: passes * perPass)
         for pass in 0..<passes {
-            for i in 0..<Swift.min(used, n - 1) {
-                let j = i + Int(generator.next(below: UInt64(n - i)))
+            for i in 0..<Swift.min(used, rows - 1) {
+                let j = i + Int(generator.next(below: UInt64(rows - i)))
                 errors.swapAt(i, j)
             }
             errors.withUnsafeBufferPointer { e in
@@ -214,7 +259,10 @@ public struct ReconstructionModel: Sendable, Codable, Equatable {
                 }
             }
         }
-        let (chunkMean, chunkStd) = chunkMeans.withUnsafeBufferPointer { meanAndStd($0) }
+        let (chunkMean, spread) = chunkMeans.withUnsafeBufferPointer { meanAndStd($0) }
+        // Chunks drawn without replacement from `rows` rows vary less than windows drawn from the population,
+        // by the finite-population factor (rows − m)/(rows − 1) in variance (Cochran 1977, §2.6): undone here.
+        let chunkStd = rows > chunkRows ? spread * (Double(rows - 1) / Double(rows - chunkRows)).squareRoot() : spread
 
         self.featureNames = featureNames
         self.means = means
@@ -240,7 +288,7 @@ public struct ReconstructionModel: Sendable, Codable, Equatable {
         guard n > 0, columns.allSatisfy({ $0.count == n }) else { return .nan }
         let basis = flattenBasis(components, d: d)
         var sum = 0.0
-        forEachReconstructionBlock(columns, rows: n, means: means, stds: stds, basis: basis, d: d, k: k) { _, e in
+        forEachReconstructionBlock(columns, rows: n, means: means, stds: stds, basis: basis, d: d, k: k) { e in
             sum += pairwiseSum(e)
         }
         return sum / Double(n)
@@ -428,8 +476,8 @@ private func flattenBasis(_ components: [[Double]], d: Int) -> [Double] {
 /// For consecutive blocks of rows, calls body(firstRow, errors) with errors[i] = ‖z − z·V·Vᵀ‖₂ for row
 /// firstRow + i. Three buffers for the whole call: Z block (m×d), P = Z·V (m×k), per-row errors.
 private func forEachReconstructionBlock(_ columns: [[Double]], rows n: Int, means: [Double], stds: [Double],
-                                        basis: [Double], d: Int, k: Int,
-                                        _ body: (Int, UnsafeBufferPointer<Double>) -> Void) {
+                                        basis: [Double], d: Int, k: Int, keep: [Bool]? = nil,
+                                        _ body: (UnsafeBufferPointer<Double>) -> Void) {
     let blockRows = reconstructionBlockRows(d: d, n: n)
     var z = [Double](repeating: 0, count: blockRows * d)
     var p = [Double](repeating: 0, count: blockRows * k)
@@ -443,25 +491,41 @@ private func forEachReconstructionBlock(_ columns: [[Double]], rows n: Int, mean
                     errors.withUnsafeMutableBufferPointer { eb in
                         guard let zp = zb.baseAddress, let pp = pb.baseAddress, let vp = vb.baseAddress,
                               let ep = eb.baseAddress else { return }
-                        standardiseBlock(columns, start: start, rows: m, means: means, stds: stds, into: zp, ld: blockRows)
+                        let rows = standardiseSelected(columns, start: start, rows: m, means: means, stds: stds, keep: keep,
+                                                    into: zp, ld: blockRows)
+                        guard rows > 0 else { return }
                         // P = Z·V (m×k), then Z ← Z − P·Vᵀ: the residual of the projection, in place.
-                        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(k), Int32(d),
+                        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(k), Int32(d),
                                     1.0, zp, Int32(blockRows), vp, Int32(d), 0.0, pp, Int32(blockRows))
-                        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(d), Int32(k),
+                        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(d), Int32(k),
                                     -1.0, pp, Int32(blockRows), vp, Int32(d), 1.0, zp, Int32(blockRows))
-                        for i in 0..<m { ep[i] = 0 }
+                        for i in 0..<rows { ep[i] = 0 }
                         for j in 0..<d {
                             let r = zp + j * blockRows
-                            for i in 0..<m { ep[i] += r[i] * r[i] }
+                            for i in 0..<rows { ep[i] += r[i] * r[i] }
                         }
-                        for i in 0..<m { ep[i] = ep[i].squareRoot() }
-                        body(start, UnsafeBufferPointer(start: ep, count: m))
+                        for i in 0..<rows { ep[i] = ep[i].squareRoot() }
+                        body(UnsafeBufferPointer(start: ep, count: rows))
                     }
                 }
             }
         }
         start += m
     }
+}
+
+/// Rows [start, start+m) standardised into the column-major block `z` (leading dimension `ld`), then the
+/// rows that `keep` selects moved to its first rows, in order; returns how many. All rows when `keep` is nil.
+private func standardiseSelected(_ columns: [[Double]], start: Int, rows m: Int, means: [Double], stds: [Double],
+                                 keep: [Bool]?, into z: UnsafeMutablePointer<Double>, ld: Int) -> Int {
+    standardiseBlock(columns, start: start, rows: m, means: means, stds: stds, into: z, ld: ld)
+    guard let keep else { return m }
+    var kept = 0
+    for i in 0..<m where keep[start + i] {
+        if kept != i { for j in 0..<columns.count { z[j * ld + kept] = z[j * ld + i] } }
+        kept += 1
+    }
+    return kept
 }
 
 /// All eigenpairs of the symmetric d×d matrix `a` (column-major, upper triangle used; destroyed) with LAPACK

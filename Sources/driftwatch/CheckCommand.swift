@@ -11,9 +11,11 @@ struct CheckCommand: ParsableCommand {
             A feature drifts when its Benjamini–Hochberg adjusted p-value (KS for numeric, chi² for \
             categorical) is below --alpha AND its PSI reaches --psi-threshold (with --calibration \
             baseline_chunks: its PSI threshold calibrated on baseline chunks of the current file's size). \
-            The data drifts when the drifted share reaches --drift-share or the multivariate \
-            reconstruction error leaves its band. Exit codes: 0 no drift, 1 drift, 2 bad usage or \
-            unreadable input.
+            The data drifts when the drifted share reaches --drift-share, OR a drifted feature's PSI \
+            reaches --major-psi (0.25, the "major shift" band; calibrated: plus the PSI noise of a \
+            window of that size), OR the --prediction column drifts (--prediction-rule), OR the \
+            multivariate reconstruction error leaves its band; the footer says which. Exit codes: \
+            0 no drift, 1 drift, 2 bad usage or unreadable input.
             """
     )
 
@@ -36,6 +38,14 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "PSI threshold: fixed (--psi-threshold) or baseline_chunks (mean + k·σ over baseline chunks of the current size).")
     var calibration: ThresholdCalibration = .fixed
     @Option(name: .customLong("calibration-k"), help: "k of the calibrated thresholds.") var calibrationK: Double = 3
+    @Option(name: .customLong("major-psi"),
+            help: "A drifted feature with PSI ≥ this drifts the data by itself; 'off' turns the rule off (default \(DetectorConfig().majorPSI.map { formatFigure($0) } ?? "off")).")
+    var majorPSI: MajorPSIArgument?
+    @Option(help: "The model's prediction (score) column: evaluated on its own, outside the features' correction and share.")
+    var prediction: String?
+    @Option(name: .customLong("prediction-rule"),
+            help: "How the prediction's drift counts: moderate (PSI ≥ --psi-threshold), major (≥ --major-psi) or ignored (default \(DetectorConfig().predictionRule.rawValue)).")
+    var predictionRule: PredictionRule?
 
     func run() throws {
         var config = DetectorConfig()
@@ -50,6 +60,8 @@ struct CheckCommand: ParsableCommand {
         config.minCurrentValues = minValues
         config.calibration = calibration
         config.calibrationK = calibrationK
+        if let majorPSI { config.majorPSI = majorPSI.value }
+        if let predictionRule { config.predictionRule = predictionRule }
         do { try config.validate() } catch { throw UserFacingError(message: "\(error)") }
         guard varianceShare >= 0 && varianceShare <= 1 else { throw UserFacingError(message: "--variance-share must be in [0, 1], got \(varianceShare)") }
 
@@ -62,7 +74,10 @@ struct CheckCommand: ParsableCommand {
             for name in categoricalColumns.union(ignored) where !baselineTable.columnNames.contains(name) && !ignored.contains(name) {
                 throw InputError(source: baseline, message: "--categorical names column \"\(name)\", which the header does not have")
             }
-            guard !baselineTable.columns.isEmpty else {
+            if let prediction, !baselineTable.columnNames.contains(prediction) {
+                throw InputError(source: baseline, message: "--prediction names column \"\(prediction)\", which the header does not have")
+            }
+            guard baselineTable.columns.contains(where: { $0.name != prediction }) else {
                 throw InputError(source: baseline, message: "no columns left to compare")
             }
             let profile = BaselineProfile(table: baselineTable, config: config)
@@ -71,10 +86,18 @@ struct CheckCommand: ParsableCommand {
             if !missing.isEmpty {
                 throw InputError(source: current, line: 1, message: "missing baseline column(s): \(missing.joined(separator: ", "))")
             }
-            var report = evaluateWindow(baseline: profile, window: WindowData(table: currentTable), config: config)
+            // The prediction column is judged on its own, as the service does; the features are the rest.
+            var features = profile
+            features.features = profile.features.filter { $0.name != prediction }
+            var window = WindowData(table: currentTable)
+            let predictionInput = prediction.flatMap { name in
+                profile.features.first { $0.name == name }.map { (baseline: $0, window: window.features[name]) }
+            }
+            if let prediction { window.features[prediction] = nil }
+            var report = evaluateWindow(baseline: features, window: window, config: config, prediction: predictionInput)
             if varianceShare > 0 {
-                report.attach(multivariate: multivariateDrift(baseline: baselineTable, current: currentTable, varianceShare: varianceShare,
-                                                              sigmas: calibration == .baselineChunks ? calibrationK : 3))
+                report.attach(multivariate: multivariateDrift(baseline: baselineTable.without(prediction), current: currentTable.without(prediction),
+                                                              varianceShare: varianceShare, sigmas: calibration == .baselineChunks ? calibrationK : 3))
             }
             try emit(report)
             if report.summary.windowDrifted { throw ExitCode(1) }
@@ -102,7 +125,22 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json
 }
 
+/// `--major-psi 0.25`, or `off`.
+struct MajorPSIArgument: ExpressibleByArgument {
+    var value: Double?
+    init?(argument: String) {
+        if argument == "off" || argument == "none" {
+            value = nil
+        } else if let v = Double(argument) {
+            value = v
+        } else {
+            return nil
+        }
+    }
+}
+
 extension BinningPreset: ExpressibleByArgument {}
+extension PredictionRule: ExpressibleByArgument {}
 extension KSMethod: ExpressibleByArgument {}
 extension ChiSquareKind: ExpressibleByArgument {}
 extension PValueCorrection: ExpressibleByArgument {}
@@ -115,4 +153,10 @@ func splitList(_ s: String?) -> [String] {
 
 extension Table {
     var columnNames: [String] { columns.map(\.name) }
+
+    /// The table without the named column (itself when nil).
+    func without(_ name: String?) -> Table {
+        guard let name else { return self }
+        return Table(source: source, rows: rows, columns: columns.filter { $0.name != name })
+    }
 }

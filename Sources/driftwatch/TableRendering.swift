@@ -10,13 +10,16 @@ func renderTable(_ report: DriftReport, color: Bool) -> String {
     var header = ["feature", "kind", "status", "psi", "test", "stat", "p_adj", "js", "w1_norm", "missing", "p50 shift"]
     if calibrated { header.insert("psi_thr", at: 4) }
     var rows: [[String]] = []
-    for f in report.features {
+    // The prediction last, marked: it is judged on its own, outside the features' share.
+    let listed = report.features + (report.prediction.map { [$0] } ?? [])
+    for f in listed {
         let test = f.ks != nil ? "ks" : (f.chi2 != nil ? "chi2" : "-")
         let stat = f.ks.map { formatFigure($0.statistic) } ?? f.chi2.map { $0.statistic.map(formatFigure) ?? "inf" } ?? "-"
         let padj = (f.ks?.pvalueAdjusted ?? f.chi2?.pvalueAdjusted).map(formatFigure) ?? "-"
         let shift = f.percentiles?.shift["p50"].map(formatFigure) ?? "-"
+        let status = f.status == .insufficientData ? "insufficient" : (f.effect.map { $0 == .moderate ? "drifted" : "drifted (\($0.rawValue))" } ?? f.status.rawValue)
         rows.append([
-            f.name, f.kind.rawValue, f.status == .insufficientData ? "insufficient" : f.status.rawValue,
+            f.name + (f.name == report.prediction?.name ? " (prediction)" : ""), f.kind.rawValue, status,
             f.psi.map(formatFigure) ?? "-", test, stat, padj,
             f.js.map(formatFigure) ?? "-", f.wassersteinNormed.map(formatFigure) ?? "-",
             formatFigure(f.quality.missingShare * 100) + "%", shift,
@@ -37,16 +40,16 @@ func renderTable(_ report: DriftReport, color: Bool) -> String {
         }.joined(separator: "  ")
     }
     var out = line(header) + "\n"
-    for (row, f) in zip(rows, report.features) {
+    for (row, f) in zip(rows, listed) {
         let paint = f.status == .drifted ? red : (f.status == .insufficientData ? dim : "")
         out += paint + line(row) + (paint.isEmpty ? "" : reset) + "\n"
     }
     let s = report.summary
-    let verdict = s.datasetDrifted ? "\(red)DATASET DRIFT\(reset)" : "no dataset drift"
+    let shareVerdict = s.datasetDrifted ? "\(red)DATASET DRIFT\(reset)" : "no dataset drift"
     if calibrated {
         out += "\n\(dim)psi_thr: PSI threshold calibrated on baseline chunks of \(report.current.rows) rows (mean + \(formatFigure(report.detector.calibrationK))σ); * = fixed, baseline too small\(reset)"
     }
-    out += "\n\(s.drifted) of \(s.evaluated) evaluated features drifted (share \(formatFigure(s.driftedShare)), threshold \(formatFigure(s.driftShareThreshold))): \(verdict)"
+    out += "\n\(s.drifted) of \(s.evaluated) evaluated features drifted (share \(formatFigure(s.driftedShare)), threshold \(formatFigure(s.driftShareThreshold))): \(shareVerdict)"
     if s.insufficient > 0 { out += "\n\(yellow)\(s.insufficient) feature(s) with insufficient data\(reset)" }
     if !s.extraColumns.isEmpty { out += "\n\(dim)not in the baseline, not evaluated: \(s.extraColumns.joined(separator: ", "))\(reset)" }
     if let m = report.multivariate {
@@ -54,6 +57,9 @@ func renderTable(_ report: DriftReport, color: Bool) -> String {
         out += "\nmultivariate (PCA, \(m.components) components, \(formatFigure(m.explainedVarianceShare * 100))% of variance): reconstruction error \(formatFigure(m.reconstructionError)), baseline band \(band): "
         out += m.drifted ? "\(red)DRIFTED\(reset)" : "no drift"
     }
+    // The verdict that sets the exit code, and the rule that made it.
+    let paint = s.windowDrifted ? red : ""
+    out += "\n\(paint)verdict (exit \(s.windowDrifted ? 1 : 0)): \(report.verdictExplanation)\(paint.isEmpty ? "" : reset)"
     out += "\nbaseline \(report.baseline.rows) rows, current \(report.current.rows) rows\n"
     return out
 }

@@ -155,31 +155,84 @@ final class CalibrationTests: XCTestCase {
         XCTAssertThrowsError(try settings.validate()) { XCTAssertTrue("\($0)".contains("reserved"), "\($0)") }
     }
 
-    /// The simulation's machinery on a small run (the rates themselves come from the bench):
-    /// a 0.5σ shift is confirmed at the policy's minimum, a correlation flip by the PCA error
-    /// only, and clean streams stay quiet.
-    func testDetectionSimulationSeparatesCleanAndShiftedStreams() {
+    /// The simulation's machinery on a small run (the rates themselves come from the bench), with
+    /// the original per-feature setting (one drifted feature of five drifts the window, the score
+    /// not counted): a 0.5σ shift is confirmed at the policy's minimum, a correlation flip by the
+    /// PCA error only, and clean streams stay quiet.
+    func testDetectionSimulationSeparatesCleanAndShiftedStreams() throws {
         var options = DetectionSimulation.Options()
         options.baselineRows = 20_000
         options.noDriftRuns = 10
         options.noDriftWindows = 12
         options.shiftRuns = 10
+        options.detector.driftShare = 0.2
+        options.detector.majorPSI = nil
+        options.detector.predictionRule = .ignored
         let simulation = DetectionSimulation(options: options)
         for r in simulation.runNoDrift() {
             XCTAssertEqual(r.windows, 120)
             XCTAssertLessThanOrEqual(r.runsWithConfirmedEpisode, 1, "\(r)")
+            XCTAssertEqual(r.flaggedBy.majorFeature + r.flaggedBy.prediction, 0, "rules off")
         }
-        let scenarios = DetectionSimulation.Scenario.standard
+        let scenarios = simulation.model.changeTypes
         for r in simulation.runShift(scenarios[2]) {
             XCTAssertGreaterThan(r.meanPSI ?? 0, 0.15)
-            XCTAssertEqual(r.shiftPSI ?? 0, 0.25, accuracy: 0.03, "PSI of a 0.5σ normal shift ≈ δ² = 0.25")
+            XCTAssertEqual(r.shiftPSI.first?.name, "account_age")
+            XCTAssertEqual(r.shiftPSI.first?.psi ?? 0, 0.25, accuracy: 0.03, "PSI of a 0.5σ normal shift ≈ δ² = 0.25")
+            XCTAssertEqual(r.expectedBy, [.share])
             XCTAssertGreaterThanOrEqual(r.detectedWithinPolicyMinimum, 9, "\(r)")
         }
         for r in simulation.runShift(scenarios[5]) {
             XCTAssertNil(r.meanPSI)
+            XCTAssertTrue(r.shiftPSI.isEmpty)
             XCTAssertGreaterThanOrEqual(r.detected, 9, "\(r)")
+            XCTAssertGreaterThan(r.shiftedBy.multivariate, 0)
         }
-        let fixedSmall = simulation.runShift(scenarios[0])[0]
+        let fixedSmall = try XCTUnwrap(simulation.runShift(scenarios[0]).first)
         XCTAssertEqual(fixedSmall.detected, 0, "0.1σ (PSI ~0.01) never passes the fixed 0.1 on 1000-row windows")
+    }
+
+    /// The bench's evidence for rare false episodes: the Wilson bound of the runs, and the episode rate
+    /// that the window flag rate implies, exactly, under "k of the last n windows".
+    func testFalseEpisodeBoundsAndImpliedRate() throws {
+        XCTAssertEqual(DetectionSimulation.wilsonUpper(0, of: 500), 0.00762, accuracy: 1e-5, "0 of 500: ≤ 0.76 % at 95 %")
+        XCTAssertEqual(DetectionSimulation.wilsonUpper(10, of: 100), 0.1744, accuracy: 1e-4)
+        let policy = ModelSettings.ConfirmSpec(windows: 2, of: 3)
+        let q = 0.1
+        XCTAssertEqual(try XCTUnwrap(DetectionSimulation.confirmationProbability(windowRate: q, windows: 2, confirm: policy)), q * q, accuracy: 1e-15)
+        // By the third window: 2 of 3 flagged, = q²(3 − 2q).
+        XCTAssertEqual(try XCTUnwrap(DetectionSimulation.confirmationProbability(windowRate: q, windows: 3, confirm: policy)),
+                       q * q * (3 - 2 * q), accuracy: 1e-15)
+        XCTAssertEqual(DetectionSimulation.confirmationProbability(windowRate: 1, windows: 24, confirm: policy), 1)
+        XCTAssertEqual(DetectionSimulation.confirmationProbability(windowRate: 0, windows: 24, confirm: policy), 0)
+        // 1 of 1: the first flagged window confirms.
+        XCTAssertEqual(try XCTUnwrap(DetectionSimulation.confirmationProbability(windowRate: q, windows: 5, confirm: .init(windows: 1, of: 1))),
+                       1 - pow(1 - q, 5), accuracy: 1e-15)
+        XCTAssertNil(DetectionSimulation.confirmationProbability(windowRate: q, windows: 5, confirm: .init(windows: 2, of: 30)))
+    }
+
+    /// With the default window rule (drift_share 0.5, major_psi 0.25, the score counting), the
+    /// fraud case of issue 14 on the 36-feature model — 5 of 36 features drifting, 3 of them with
+    /// PSI ≥ 0.3, the score moderately — is confirmed at the policy's minimum; the share rule alone
+    /// never confirms it.
+    func testDefaultVerdictConfirmsTheFraudCaseTheShareAloneMisses() throws {
+        var options = DetectionSimulation.Options()
+        options.baselineRows = 20_000
+        options.noDriftRuns = 6
+        options.noDriftWindows = 12
+        options.shiftRuns = 6
+        let simulation = DetectionSimulation(model: .features36, options: options)
+        XCTAssertEqual(simulation.model.featureKinds.filter { $0 == .numeric }.count, 31)
+        XCTAssertEqual(simulation.model.featureKinds.filter { $0 == .categorical }.count, 5)
+        for r in simulation.runNoDrift() { XCTAssertEqual(r.runsWithConfirmedEpisode, 0, "\(r)") }
+        let fraud = try XCTUnwrap(simulation.model.minority.first { $0.name.hasPrefix("fraud case") })
+        for r in simulation.runShift(fraud) {
+            XCTAssertEqual(r.shiftPSI.count, 5)
+            XCTAssertGreaterThanOrEqual(r.shiftPSI.filter { $0.psi >= 0.25 }.count, 3, "\(r.shiftPSI)")
+            XCTAssertTrue(r.expectedBy.contains(.majorFeature))
+            XCTAssertEqual(r.detectedWithinPolicyMinimum, r.runs, "\(r)")
+            XCTAssertEqual(r.shiftedBy.share, 0, "5 of 36 never reaches drift_share 0.5")
+            XCTAssertEqual(r.shiftedBy.majorFeature, r.shiftedWindows)
+        }
     }
 }

@@ -44,7 +44,7 @@ final class ReportPageTests: XCTestCase {
         XCTAssertTrue(html.contains("<td>x&lt;&amp;&gt;y</td>"), "feature names escaped")
         XCTAssertFalse(html.contains("<script>"), "no user text as markup")
         XCTAssertTrue(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"), "unseen category shown, escaped")
-        XCTAssertTrue(html.contains("<tr class=\"drifted\"><td>x&lt;&amp;&gt;y</td><td>drifted</td>"), "drifted feature first and marked")
+        XCTAssertTrue(html.contains("<tr class=\"drifted\"><td>x&lt;&amp;&gt;y</td><td>drifted (major)</td>"), "drifted feature first and marked, with its effect")
         let report = try await s.drift("pay", atLeast: 1)
         let x = try XCTUnwrap((report["features"] as? [[String: Any]])?.first { $0["name"] as? String == "x<&>y" })
         XCTAssertTrue(html.contains("<td class=\"num\">\(formatFigure(x["psi"] as? Double ?? -1))</td>"), "the PSI figure of the report")

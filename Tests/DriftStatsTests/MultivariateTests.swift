@@ -44,8 +44,9 @@ final class MultivariateTests: XCTestCase {
                 columns[i][r] = offsets[i] + scales[i] * v
             }
         }
+        // In-sample (NannyML's band): the exact error of every row is also the chunks' error.
         let model = try XCTUnwrap(ReconstructionModel(
-            featureNames: ["a", "b", "c", "d"], columns: columns, varianceShare: 0.65, chunkSize: 4))
+            featureNames: ["a", "b", "c", "d"], columns: columns, varianceShare: 0.65, chunkSize: 4, band: .inSample))
         let s = (15.0 / 4).squareRoot()  // population std of the unscaled part of every column
         assertClose(model.means, offsets, rtol: 1e-13, atol: 1e-12, "means")
         assertClose(model.stds, scales.map { $0 * s }, rtol: 1e-13, "stds")
@@ -128,7 +129,7 @@ final class MultivariateTests: XCTestCase {
             let window = fixture.windowColumns.map { $0.map { $0 ?? .nan } }
             let names = (0..<baseline.count).map { "f\($0)" }
             let model = try XCTUnwrap(ReconstructionModel(
-                featureNames: names, columns: baseline, varianceShare: fixture.varianceShare, chunkSize: 50),
+                featureNames: names, columns: baseline, varianceShare: fixture.varianceShare, chunkSize: 50, band: .inSample),
                 fixture.name)
             let want = fixture.expected
             assertClose(model.means, want.means, rtol: 1e-13, atol: 1e-13, "\(fixture.name) means")
@@ -278,7 +279,7 @@ final class MultivariateTests: XCTestCase {
 
     func testChunkSizeLargerThanBaselineUsesQuarterChunks() throws {
         let xyz = correlatedSample(rows: 1_000, rho: 0.8, seed: 51)
-        let model = try XCTUnwrap(ReconstructionModel(featureNames: ["x", "y", "z"], columns: xyz, chunkSize: 5_000))
+        let model = try XCTUnwrap(ReconstructionModel(featureNames: ["x", "y", "z"], columns: xyz, chunkSize: 5_000, band: .inSample))
         XCTAssertEqual(model.chunkSize, 5_000)
         // 4 chunks of 250 rows covering the whole (shuffled) baseline: their mean is the baseline's mean error.
         assertClose(model.chunkErrorMean, model.meanReconstructionError(columns: xyz), rtol: 1e-12, "chunk mean")
@@ -286,10 +287,38 @@ final class MultivariateTests: XCTestCase {
         XCTAssertTrue(model.upperThreshold.isFinite)
         XCTAssertLessThanOrEqual(model.lowerThreshold, model.chunkErrorMean)
         // Between chunkSize and 2·chunkSize rows: still quarter chunks (at least 2 full chunks are needed).
-        let middle = try XCTUnwrap(ReconstructionModel(featureNames: ["x", "y", "z"], columns: xyz, chunkSize: 600))
+        let middle = try XCTUnwrap(ReconstructionModel(featureNames: ["x", "y", "z"], columns: xyz, chunkSize: 600, band: .inSample))
         assertClose(middle.chunkErrorMean, middle.meanReconstructionError(columns: xyz), rtol: 1e-12, "chunk mean")
         // Exactly 2·chunkSize: two chunks of chunkSize.
         XCTAssertNotNil(ReconstructionModel(featureNames: ["x", "y", "z"], columns: xyz, chunkSize: 500))
+    }
+
+    /// A wide model (40 independent features, so k ≈ 26 axes chosen among near-equal eigenvalues) on a
+    /// 8000-row baseline: rows the fit saw score visibly lower than fresh rows from the same distribution,
+    /// so an in-sample band sits under clean windows; the held-out band (axes fitted on one half, chunks
+    /// measured on the other) is centred on them. Fresh windows of 200 rows, 300 of them.
+    func testHeldOutBandIsCentredOnFreshWindows() throws {
+        var rng = SplitMix(state: 91)
+        func sample(_ rows: Int) -> [[Double]] { (0..<40).map { _ in (0..<rows).map { _ in rng.normal() } } }
+        let baseline = sample(8_000)
+        let inSample = try XCTUnwrap(ReconstructionModel(featureNames: (0..<40).map { "f\($0)" }, columns: baseline, chunkSize: 200,
+                                                         band: .inSample))
+        let heldOut = try XCTUnwrap(ReconstructionModel(featureNames: (0..<40).map { "f\($0)" }, columns: baseline, chunkSize: 200))
+        var inSampleFlags = 0, heldOutFlags = 0
+        var inSampleZ = 0.0, heldOutZ = 0.0
+        let windows = 300
+        for _ in 0..<windows {
+            let w = sample(200)
+            let a = compareMultivariate(inSample, columns: w), b = compareMultivariate(heldOut, columns: w)
+            if a.drifted { inSampleFlags += 1 }
+            if b.drifted { heldOutFlags += 1 }
+            inSampleZ += (a.reconstructionError - inSample.chunkErrorMean) / inSample.chunkErrorStd / Double(windows)
+            heldOutZ += (b.reconstructionError - heldOut.chunkErrorMean) / heldOut.chunkErrorStd / Double(windows)
+        }
+        XCTAssertGreaterThan(inSampleZ, 1.5, "in-sample chunks are optimistic: clean windows sit \(inSampleZ)σ above their mean")
+        XCTAssertEqual(heldOutZ, 0, accuracy: 0.6, "held-out chunks: clean windows \(heldOutZ)σ from the band's centre")
+        XCTAssertGreaterThan(inSampleFlags, 3 * max(heldOutFlags, 1), "in-sample \(inSampleFlags) vs held-out \(heldOutFlags) of \(windows) flagged")
+        XCTAssertLessThanOrEqual(heldOutFlags, 6, "about 0.3 % of 300 expected")
     }
 
     func testWindowShapeErrorsGiveNaNNotACrash() throws {
