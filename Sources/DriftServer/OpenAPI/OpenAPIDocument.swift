@@ -689,11 +689,13 @@ let openAPIDocumentJSON = #"""
       "DetectorConfig": {
         "type": "object",
         "description": "The decision rule and the statistics' settings.",
-        "required": ["alpha", "psi_threshold", "drift_share", "binning", "bins", "psi_epsilon", "ks_method", "chi2", "correction", "min_current_values", "calibration", "calibration_k"],
+        "required": ["alpha", "psi_threshold", "drift_share", "major_psi", "prediction_rule", "binning", "bins", "psi_epsilon", "ks_method", "chi2", "correction", "min_current_values", "calibration", "calibration_k"],
         "properties": {
           "alpha": {"type": "number"},
           "psi_threshold": {"type": "number"},
           "drift_share": {"type": "number"},
+          "major_psi": {"type": ["number", "null"], "description": "A drifted feature with PSI at least this (or its calibrated equivalent) makes the window drifted alone; null: the rule is off."},
+          "prediction_rule": {"type": "string", "enum": ["moderate", "major", "ignored"], "description": "When the prediction's drift makes the window drifted."},
           "binning": {"type": "string", "enum": ["quantile", "evidently", "nannyml"]},
           "bins": {"type": "integer"},
           "psi_epsilon": {"type": "number"},
@@ -763,7 +765,8 @@ let openAPIDocumentJSON = #"""
           "retention_hours": {"type": "number"},
           "quality": {"$ref": "#/components/schemas/QualitySpec"},
           "multivariate": {"type": "object", "required": ["variance_share"], "properties": {"variance_share": {"type": "number"}}},
-          "mlflow": {"$ref": "#/components/schemas/MLflowSpec"}
+          "mlflow": {"$ref": "#/components/schemas/MLflowSpec"},
+          "kserve": {"$ref": "#/components/schemas/KServeSpec"}
         }
       },
       "ModelSettingsInput": {
@@ -788,10 +791,13 @@ let openAPIDocumentJSON = #"""
           "min_rows": {"type": "integer", "minimum": 1, "default": 100},
           "detector": {
             "type": "object",
+            "additionalProperties": false,
             "properties": {
               "alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.05},
               "psi_threshold": {"type": "number", "minimum": 0, "default": 0.1},
               "drift_share": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5},
+              "major_psi": {"type": ["number", "null"], "minimum": 0, "default": 0.25},
+              "prediction_rule": {"type": "string", "enum": ["moderate", "major", "ignored"], "default": "moderate"},
               "binning": {"type": "string", "enum": ["quantile", "evidently", "nannyml"], "default": "quantile"},
               "bins": {"type": "integer", "minimum": 2, "maximum": 1000, "default": 10},
               "psi_epsilon": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.0001},
@@ -841,8 +847,15 @@ let openAPIDocumentJSON = #"""
               "poll_seconds": {"type": "number", "minimum": 0, "maximum": 86400, "default": 60},
               "promote_alias": {"type": "string", "minLength": 1, "maxLength": 256}
             }
-          }
+          },
+          "kserve": {"$ref": "#/components/schemas/KServeSpec"}
         }
+      },
+      "KServeSpec": {
+        "type": "object",
+        "description": "Which output of a KServe response is the prediction when it has several (one output is the prediction whatever its name).",
+        "additionalProperties": false,
+        "properties": {"output": {"type": "string", "minLength": 1, "maxLength": 256}}
       },
       "MLflowLink": {
         "type": "object",
@@ -1064,6 +1077,8 @@ let openAPIDocumentJSON = #"""
           "chunks": {"type": "integer"},
           "k": {"type": "number"},
           "note": {"type": "string"},
+          "moderate_psi": {"type": "number"},
+          "major_psi": {"type": "number"},
           "metrics": {
             "type": "array",
             "items": {
@@ -1086,6 +1101,7 @@ let openAPIDocumentJSON = #"""
         "description": "One feature in one window: the object of `driftwatch check --format json`.",
         "required": ["name", "kind", "status", "n_baseline", "n_current", "quality", "drifted", "reasons"],
         "properties": {
+          "effect": {"type": "string", "enum": ["small", "moderate", "major"], "description": "The size of a drifted feature's shift in the PSI bands; absent when it did not drift."},
           "name": {"type": "string"},
           "kind": {"$ref": "#/components/schemas/FeatureKind"},
           "status": {"type": "string", "enum": ["drifted", "ok", "insufficient_data"]},
@@ -1105,6 +1121,17 @@ let openAPIDocumentJSON = #"""
           "thresholds": {"$ref": "#/components/schemas/FeatureThresholds"}
         }
       },
+      "WindowVerdict": {
+        "type": "object",
+        "description": "The window's verdict (what episodes count) and the rules that made it.",
+        "required": ["drifted", "by", "major_features"],
+        "properties": {
+          "drifted": {"type": "boolean"},
+          "by": {"type": "array", "items": {"type": "string", "enum": ["share", "major_feature", "prediction", "multivariate"]}},
+          "major_features": {"type": "array", "items": {"type": "string"}},
+          "prediction": {"type": "string"}
+        }
+      },
       "DriftSummary": {
         "type": "object",
         "required": ["features", "evaluated", "insufficient", "drifted", "drifted_share", "drift_share_threshold", "dataset_drifted", "extra_columns"],
@@ -1117,7 +1144,8 @@ let openAPIDocumentJSON = #"""
           "drift_share_threshold": {"type": "number"},
           "dataset_drifted": {"type": "boolean"},
           "extra_columns": {"type": "array", "items": {"type": "string"}},
-          "multivariate_drifted": {"type": "boolean"}
+          "multivariate_drifted": {"type": "boolean"},
+          "verdict": {"$ref": "#/components/schemas/WindowVerdict"}
         }
       },
       "EpisodeTransition": {
