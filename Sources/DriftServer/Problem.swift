@@ -25,6 +25,14 @@ public struct Problem: Error, Sendable {
     public static func conflict(_ d: String) -> Problem { Problem(.conflict, d) }
     public static func unprocessable(_ d: String) -> Problem { Problem(.unprocessableContent, d) }
 
+    /// 405 for a path served under other methods, with `Allow` listing them (RFC 9110).
+    static func methodNotAllowed(_ request: Request, allowed: [HTTPRequest.Method]) -> Problem {
+        let list = allowed.map(\.rawValue).joined(separator: ", ")
+        var p = Problem(.methodNotAllowed, "\(request.uri.path) is served with \(list), not \(request.method)")
+        p.headers[.allow] = list
+        return p
+    }
+
     /// This problem, and the connection closed after the answer: for bodies refused unread
     /// (too large, too slow), which must not be drained (HTTPErrorHandler closes it).
     public func closingConnection() -> Problem {
@@ -80,9 +88,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
                 if allowed.isEmpty {
                     p = Problem(.notFound, "no route for \(request.method) \(request.uri.path): see GET /openapi.json for the API")
                 } else {
-                    let list = allowed.map(\.rawValue).joined(separator: ", ")
-                    p = Problem(.methodNotAllowed, "\(request.uri.path) is served with \(list), not \(request.method)")
-                    p.headers[.allow] = list
+                    p = Problem.methodNotAllowed(request, allowed: allowed)
                 }
             case .contentTooLarge: p = Problem(e.status, "request body is larger than the configured limit")
             default: p = Problem(e.status, e.body ?? e.status.reasonPhrase)

@@ -18,12 +18,7 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard Self.servedMethods.contains(request.method) else {
             let allowed = methods(request.uri.path[...])
-            if !allowed.isEmpty {
-                let list = allowed.map(\.rawValue).joined(separator: ", ")
-                var p = Problem(.methodNotAllowed, "\(request.uri.path) is served with \(list), not \(request.method)")
-                p.headers[.allow] = list
-                return p.response
-            }
+            if !allowed.isEmpty { return Problem.methodNotAllowed(request, allowed: allowed).response }
             var p = Problem(.notImplemented, "method \(request.method) is not served: use GET, HEAD, PUT, POST or DELETE as GET /openapi.json lists")
             p.headers[.allow] = "GET, HEAD, PUT, POST, DELETE"
             return p.response
