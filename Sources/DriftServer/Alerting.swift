@@ -281,7 +281,7 @@ struct ActionDispatcher: Service {
                 do {
                     let record = try await m.addCandidate(
                         version: "v\(v.version)", modelURI: v.source,
-                        metricsJSON: String(decoding: try reportEncoder.encode(metrics), as: UTF8.self), mlflowVersion: v.version)
+                        metrics: metrics, mlflowVersion: v.version)
                     service.logger.notice("mlflow candidate", metadata: [
                         "model": .string(m.name), "version": .string(v.version), "source": .string(v.source), "shadow": .string(record.shadowName),
                     ])
@@ -359,7 +359,7 @@ struct ActionDispatcher: Service {
             // A firing notice overtaken by the episode's resolution is not sent late: it
             // would re-open an alert that Alertmanager already saw resolved.
             if alert.resolvedAt == nil, alert.standalone != true, let episode = try store.episode(id: alert.episodeID),
-               episode.state != EpisodeState.confirmed.rawValue
+               episode.state != .confirmed
             {
                 try store.markDelivered(id: action.id, now: now)
                 service.logger.info("alert superseded by resolution", metadata: ["action": .string(action.key)])

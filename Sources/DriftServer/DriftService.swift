@@ -56,7 +56,7 @@ actor IngestGate {
 /// The driftwatch service: store, models, HTTP API, metrics, background window timer.
 public final class DriftService: Sendable {
     public let config: ServerConfiguration
-    public let store: DriftStore
+    public let store: any Store
     public let metrics: DriftMetrics
     let logger: Logger
     let models = ModelRegistry()
@@ -89,7 +89,7 @@ public final class DriftService: Sendable {
         }
         self.remediation = try config.remediation.map { try RemediationRuntime(config: $0, publicURL: config.resolvedPublicURL) }
         do {
-            self.store = try DriftStore(directory: config.dataDir, durability: config.storeDurability)
+            self.store = try SQLiteStore(directory: config.dataDir, durability: config.storeDurability)
         } catch {
             throw ServerConfigError(message: "cannot open the store in \(config.dataDir): \(error)")
         }
@@ -103,11 +103,10 @@ public final class DriftService: Sendable {
     /// Loads every stored model (and the config file's models) and rebuilds open windows.
     public func restore() async throws {
         for (name, settings) in config.models ?? [:] {
-            _ = try store.upsertModel(name: name, settingsJSON: try encodeSettings(settings), now: clock())
+            _ = try store.upsertModel(name: name, settings: settings, now: clock())
         }
         for record in try store.models() {
-            let settings = try JSONDecoder().decode(ModelSettings.self, from: Data(record.settingsJSON.utf8))
-            let m = makeMonitor(name: record.name, settings: settings)
+            let m = makeMonitor(name: record.name, settings: record.settings)
             try await m.restore()
             await models.insert(m)
         }
@@ -183,10 +182,6 @@ public final class DriftService: Sendable {
 
 let driftwatchServiceVersion = "0.2.0"
 
-func encodeSettings(_ s: ModelSettings) throws -> String {
-    String(decoding: try reportEncoder.encode(s), as: UTF8.self)
-}
-
 /// Closes time-based windows once a second.
 struct WindowTimer: Service {
     let service: DriftService
@@ -200,7 +195,7 @@ struct WindowTimer: Service {
 }
 
 /// Moves stored batches' prediction ids into the id index in the background
-/// (DriftStore.indexPendingPredictionIDs), off the ingest path.
+/// (Store.indexPendingPredictionIDs), off the ingest path.
 ///
 /// It waits until `batchesPerRun` batches are pending (or `maxDelay` has passed): each run
 /// inserts sorted keys into the current generation's B-tree, and the pages a commit writes
@@ -219,7 +214,7 @@ struct PredictionIDIndexer: Service {
             do {
                 let pending = try service.store.pendingPredictionIDBatches()
                 if pending >= batchesPerRun || (pending > 0 && ContinuousClock.now - lastRun >= maxDelay) {
-                    try await service.store.indexPendingPredictionIDs(maxBatches: 2 * batchesPerRun)
+                    try await service.store.indexPredictionIDs(maxBatches: 2 * batchesPerRun)
                     lastRun = ContinuousClock.now
                     if pending >= 2 * batchesPerRun { continue }
                 }

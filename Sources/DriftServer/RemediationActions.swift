@@ -64,7 +64,7 @@ final class RemediationRuntime: Sendable {
 
     /// The retraining call for a confirmed episode, or why there is none (cooldown, too many
     /// runs). Records the run as `requested` (or `skipped`).
-    func retrain(_ r: RetrainRequest, store: DriftStore, now: Date) throws -> RemediationCall? {
+    func retrain(_ r: RetrainRequest, store: any Store, now: Date) throws -> RemediationCall? {
         guard let retrain = config.retrain else { return nil }
         let kind = "retrain_\(retrain.kind.rawValue)"
         let previous = try store.remediations(model: r.model, kindPrefix: "retrain_", limit: 50)

@@ -11,7 +11,7 @@ import Foundation
 
 struct ReportDocument: Encodable {
     struct WindowSummary: Encodable {
-        var seq: Int64
+        var seq: Int
         var started_at: Double
         var ended_at: Double
         var rows: Int
@@ -20,20 +20,20 @@ struct ReportDocument: Encodable {
     }
     struct Candidate: Encodable {
         var version: String
-        var verdict: String
+        var verdict: GateVerdict
         var reasons: [String]
         var shadow: String
     }
 
     var model: String
     var generated_at: Double
-    var state: String
+    var state: EpisodeState
     var since: Double?
     var episode: EpisodeDocument?
     var windows: [WindowSummary]
     var latest: WindowReport?
     var quality: WindowQuality?
-    var quality_state: String?
+    var quality_state: EpisodeState?
     var candidates: [Candidate]
     var runbook_url: String
     /// The MLflow run and model version the baseline came from.
@@ -53,25 +53,20 @@ extension DriftService {
             }
             episode = e
         } else {
-            episode = try store.episodes(model: name, kind: "drift", limit: 1).first
+            episode = try store.episodes(model: name, kind: .drift, limit: 1).first
         }
         let episodeDoc = try episode.map(episodeDocument)
-        let windows = try store.windows(model: name, limit: 30).reversed().map {
+        let windows = try store.windowSummaries(model: name, limit: 30).reversed().map {
             ReportDocument.WindowSummary(seq: $0.seq, started_at: $0.startedAt.timeIntervalSince1970, ended_at: $0.endedAt.timeIntervalSince1970,
                                          rows: $0.rows, drifted: $0.drifted, drift_share: $0.driftShare)
         }
-        let quality = try store.windowQualities(model: name, limit: 1).first.flatMap {
-            try? JSONDecoder().decode(WindowQuality.self, from: Data($0.json.utf8))
-        }
+        let quality = try store.windowQualities(model: name, limit: 1).first
         let candidates = try store.candidates(model: name, limit: 5).map { c in
-            ReportDocument.Candidate(
-                version: c.version, verdict: c.verdict,
-                reasons: c.decisionJSON.flatMap { try? JSONDecoder().decode(GateDecision.self, from: Data($0.utf8)) }?.reasons ?? [],
-                shadow: c.shadowName)
+            ReportDocument.Candidate(version: c.version, verdict: c.verdict, reasons: c.decision?.reasons ?? [], shadow: c.shadowName)
         }
         return ReportDocument(
-            model: name, generated_at: clock().timeIntervalSince1970, state: status.episode.state.rawValue, since: status.episode.since,
-            episode: episodeDoc, windows: windows, latest: latest, quality: quality, quality_state: await m.qualityState?.rawValue,
+            model: name, generated_at: clock().timeIntervalSince1970, state: status.episode.state, since: status.episode.since,
+            episode: episodeDoc, windows: windows, latest: latest, quality: quality, quality_state: await m.qualityState,
             candidates: candidates, runbook_url: AlertPolicy.runbookURL, mlflow: status.mlflow)
     }
 }
@@ -80,10 +75,10 @@ extension DriftService {
 /// objects of `GET /v1/models/{model}/episodes` and of the report.
 struct EpisodeDocument: Encodable {
     struct Transition: Encodable {
-        var from: String
-        var to: String
+        var from: EpisodeState
+        var to: EpisodeState
         var at: Double
-        var window_seq: Int64
+        var window_seq: Int
     }
     struct Action: Encodable {
         var kind: String
@@ -102,12 +97,12 @@ struct EpisodeDocument: Encodable {
         var updated_at: Double
     }
     var id: Int64
-    var kind: String
-    var state: String
+    var kind: EpisodeKind
+    var state: EpisodeRecordState
     var opened_at: Double
     var confirmed_at: Double?
     var resolved_at: Double?
-    var last_window_seq: Int64
+    var last_window_seq: Int
     /// From the evidence of the confirming (or opening) transition.
     var drifted_features: [String]
     var transitions: [Transition]
@@ -117,11 +112,12 @@ struct EpisodeDocument: Encodable {
 
 extension DriftService {
     func episodeDocument(_ e: EpisodeRecord) throws -> EpisodeDocument {
-        let evidence = try? JSONDecoder().decode(EpisodeTransition.self, from: Data(e.evidenceJSON.utf8))
+        var driftedFeatures: [String] = []
+        if case .drift(let t) = e.evidence { driftedFeatures = t.driftedFeatures }
         return EpisodeDocument(
             id: e.id, kind: e.kind, state: e.state, opened_at: e.openedAt.timeIntervalSince1970,
             confirmed_at: e.confirmedAt?.timeIntervalSince1970, resolved_at: e.resolvedAt?.timeIntervalSince1970,
-            last_window_seq: e.lastWindowSeq, drifted_features: evidence?.driftedFeatures ?? [],
+            last_window_seq: e.lastWindowSeq, drifted_features: driftedFeatures,
             transitions: try store.transitions(episodeID: e.id).map {
                 .init(from: $0.from, to: $0.to, at: $0.at.timeIntervalSince1970, window_seq: $0.windowSeq)
             },
@@ -255,12 +251,12 @@ func renderModelPage(_ d: ReportDocument) -> String {
     b += "<h1>Model \(model)</h1>"
     let stateText: String
     switch d.state {
-    case "confirmed": stateText = "Drift confirmed"
-    case "suspected": stateText = "Drift suspected"
-    case "resolved": stateText = "Drift resolved"
-    default: stateText = "No drift"
+    case .confirmed: stateText = "Drift confirmed"
+    case .suspected: stateText = "Drift suspected"
+    case .resolved: stateText = "Drift resolved"
+    case .ok: stateText = "No drift"
     }
-    var banner = "<div class=\"banner \(escapeHTML(d.state))\"><strong>\(stateText)</strong>"
+    var banner = "<div class=\"banner \(escapeHTML(d.state.rawValue))\"><strong>\(stateText)</strong>"
     if let since = d.since { banner += " since \(utc(since))" }
     if let latest = d.latest {
         banner += " · last window \(latest.seq): \(latest.summary.drifted) of \(latest.summary.evaluated) features drifted (\(formatFigure(latest.summary.driftedShare * 100))%), \(latest.rows) rows"
@@ -276,7 +272,7 @@ func renderModelPage(_ d: ReportDocument) -> String {
 
     // What to do next.
     b += "<div class=\"card\"><strong>Next steps:</strong> check the drifted features below against upstream changes (a new data source, a schema or unit change, a seasonal shift); see the <a href=\"\(escapeHTML(d.runbook_url))\">runbook</a>."
-    if d.state == "confirmed" { b += " Retraining and the shadow candidate's gate verdict are listed under <em>What driftwatch did</em>." }
+    if d.state == .confirmed { b += " Retraining and the shadow candidate's gate verdict are listed under <em>What driftwatch did</em>." }
     b += "</div>"
 
     // Timeline.
@@ -287,8 +283,8 @@ func renderModelPage(_ d: ReportDocument) -> String {
     if d.windows.isEmpty { b += "<span class=\"muted\" style=\"width:auto;color:#5f6b7a\">no window evaluated yet</span>" }
     b += "</div><p class=\"muted\">red: drifted window · green: clean</p>"
     if let e = d.episode, !e.transitions.isEmpty {
-        b += "<table><tr><th>episode \(e.id) (\(escapeHTML(e.kind)))</th><th>at</th><th>window</th></tr>"
-        for t in e.transitions { b += "<tr><td>\(escapeHTML(t.from)) → \(escapeHTML(t.to))</td><td>\(utc(t.at))</td><td class=\"num\">\(t.window_seq)</td></tr>" }
+        b += "<table><tr><th>episode \(e.id) (\(escapeHTML(e.kind.rawValue)))</th><th>at</th><th>window</th></tr>"
+        for t in e.transitions { b += "<tr><td>\(escapeHTML(t.from.rawValue)) → \(escapeHTML(t.to.rawValue))</td><td>\(utc(t.at))</td><td class=\"num\">\(t.window_seq)</td></tr>" }
         b += "</table>"
     }
     b += "</div>"
@@ -349,7 +345,7 @@ func renderModelPage(_ d: ReportDocument) -> String {
     if let q = d.quality {
         b += "<h2>Model quality (window \(q.seq), \(q.labelledRows) labelled rows)</h2><div class=\"card\"><table><tr><th>\(escapeHTML(q.metric))</th><th>value</th></tr>"
         b += "<tr><td>realized (labels)</td><td class=\"num\">\(fig(q.realized))</td></tr><tr><td>estimated (CBPE, before labels)</td><td class=\"num\">\(fig(q.estimatedValue))</td></tr><tr><td>baseline</td><td class=\"num\">\(fig(q.baseline))</td></tr>"
-        b += "<tr><td>verdict</td><td>\(q.degraded.map { $0 ? "degraded" : "ok" } ?? "waiting for labels")\(d.quality_state.map { " · quality episode: " + escapeHTML($0) } ?? "")</td></tr></table>"
+        b += "<tr><td>verdict</td><td>\(q.degraded.map { $0 ? "degraded" : "ok" } ?? "waiting for labels")\(d.quality_state.map { " · quality episode: " + escapeHTML($0.rawValue) } ?? "")</td></tr></table>"
         if !q.segments.isEmpty {
             b += "<table><tr><th>segment</th><th>rows</th><th>\(escapeHTML(q.metric))</th><th>gap to overall</th></tr>"
             for s in q.segments { b += "<tr><td>\(escapeHTML(s.segment))</td><td class=\"num\">\(s.rows)</td><td class=\"num\">\(fig(s.value))</td><td class=\"num\">\(fig(s.gap))</td></tr>" }
@@ -375,7 +371,7 @@ func renderModelPage(_ d: ReportDocument) -> String {
     if !d.candidates.isEmpty {
         b += "<table><tr><th>candidate</th><th>shadow scorer</th><th>gate</th><th>why</th></tr>"
         for c in d.candidates {
-            b += "<tr><td>\(escapeHTML(c.version))</td><td>\(escapeHTML(c.shadow))</td><td>\(escapeHTML(c.verdict))</td><td>\(escapeHTML(c.reasons.joined(separator: "; ")))</td></tr>"
+            b += "<tr><td>\(escapeHTML(c.version))</td><td>\(escapeHTML(c.shadow))</td><td>\(escapeHTML(c.verdict.rawValue))</td><td>\(escapeHTML(c.reasons.joined(separator: "; ")))</td></tr>"
         }
         b += "</table>"
     }
@@ -384,11 +380,11 @@ func renderModelPage(_ d: ReportDocument) -> String {
 }
 
 /// `GET /`: every model with its state, worst features and last window.
-func renderIndexPage(_ rows: [(name: String, state: String, worst: [String], lastWindow: Double?, rows: Int)]) -> String {
+func renderIndexPage(_ rows: [(name: String, state: EpisodeState, worst: [String], lastWindow: Double?, rows: Int)]) -> String {
     var b = "<h1>driftwatch</h1><div class=\"card scroll\"><table><tr><th>model</th><th>state</th><th>worst features (last window)</th><th>last window ended</th><th>observations stored</th></tr>"
     for r in rows {
         let name = escapeHTML(r.name)
-        b += "<tr class=\"\(r.state == "confirmed" ? "drifted" : "")\"><td><a href=\"/models/\(name)\">\(name)</a></td><td>\(escapeHTML(r.state))</td><td>\(escapeHTML(r.worst.joined(separator: ", ")))</td><td>\(utc(r.lastWindow))</td><td class=\"num\">\(r.rows)</td></tr>"
+        b += "<tr class=\"\(r.state == .confirmed ? "drifted" : "")\"><td><a href=\"/models/\(name)\">\(name)</a></td><td>\(escapeHTML(r.state.rawValue))</td><td>\(escapeHTML(r.worst.joined(separator: ", ")))</td><td>\(utc(r.lastWindow))</td><td class=\"num\">\(r.rows)</td></tr>"
     }
     if rows.isEmpty { b += "<tr><td colspan=\"5\" class=\"muted\">No models yet: <code>PUT /v1/models/NAME</code>.</td></tr>" }
     b += "</table></div>"

@@ -98,7 +98,7 @@ extension DriftService {
         do { try settings.validate() } catch { throw Problem.unprocessable("model settings: \(error)") }
         guard !settings.features.isEmpty else { throw Problem.unprocessable("model settings: \"features\" must name at least one feature") }
         if await models.monitor(name) == nil { try await checkModelCapacity() }
-        _ = try store.upsertModel(name: name, settingsJSON: try encodeSettings(settings), now: clock())
+        _ = try store.upsertModel(name: name, settings: settings, now: clock())
         let created: Bool
         if let existing = await models.monitor(name) {
             await existing.update(settings: settings)
@@ -152,7 +152,7 @@ extension DriftService {
         let idColumns = Set(list("id") + list("timestamp"))
         var plan = CSVColumnPlan(categorical: Set(list("categorical")), ignore: idColumns)
         if let settings {
-            plan.fixedKinds = Dictionary(uniqueKeysWithValues: (settings.features + (settings.prediction.map { [$0] } ?? [])).map { ($0.name, $0.kind) })
+            plan.fixedKinds = Dictionary(uniqueKeysWithValues: settings.columns.map { ($0.name, $0.kind) })
         }
         let table = try parseBaselineTable(body, contentType: contentType, plan: plan, name: name, predictionName: predictionName)
         guard table.rows > 0 else { throw Problem.unprocessable("baseline has a header but no rows") }
@@ -161,7 +161,7 @@ extension DriftService {
         let schema: ModelSettings
         if let settings {
             let columns = Set(table.columns.map(\.name))
-            let absent = (settings.features + (settings.prediction.map { [$0] } ?? [])).map(\.name).filter { !columns.contains($0) }
+            let absent = settings.columns.map(\.name).filter { !columns.contains($0) }
             if !absent.isEmpty {
                 throw Problem.unprocessable("baseline lacks the model's column(s): \(absent.joined(separator: ", "))")
             }
@@ -176,23 +176,20 @@ extension DriftService {
             do { try schema.validate() } catch { throw Problem.unprocessable("baseline columns: \(error)") }
             guard !features.isEmpty else { throw Problem.unprocessable("baseline has no feature columns") }
         }
-        let wanted = Set((schema.features + (schema.prediction.map { [$0] } ?? [])).map(\.name))
+        let wanted = Set(schema.columns.map(\.name))
         var kept = table
         kept.columns = table.columns.filter { wanted.contains($0.name) }
         let profile = BaselineProfile(table: kept, config: schema.detector)
-        let blob = BaselineCodec.encode(profile)
         if existing == nil {
             try await checkModelCapacity()
-            _ = try store.upsertModel(name: name, settingsJSON: try encodeSettings(schema), now: clock())
+            _ = try store.upsertModel(name: name, settings: schema, now: clock())
             await models.insert(makeMonitor(name: name, settings: schema))
         }
-        let metadata = String(decoding: try reportEncoder.encode(["content_type": contentType ?? "", "bytes": String(body.count)]), as: UTF8.self)
         let source = mlflow.map { "MLflow run \($0.link.runID) artifact \($0.link.artifact)" } ?? "PUT /v1/models/\(name)/baseline"
-        let record = try store.insertBaseline(model: name, source: source, rows: table.rows,
-                                              profile: Data(blob), metadataJSON: metadata, now: clock())
+        let record = try store.insertBaseline(model: name, source: source, profile: profile,
+                                              upload: BaselineUpload(contentType: contentType ?? "", bytes: body.count), now: clock())
         if let mlflow {
-            try store.saveMLflowLink(model: name, baselineVersion: record.version,
-                                     json: String(decoding: try reportEncoder.encode(mlflow.link), as: UTF8.self))
+            try store.saveMLflowLink(model: name, MLflowLinkRecord(baselineVersion: record.version, link: mlflow.link))
             // Versions registered so far are not candidates: the registry watch starts here.
             if let newest = try? await mlflow.client.versions(after: 0).map(\.number).max() {
                 try store.setMLflowLastVersion(model: name, version: newest)
@@ -201,8 +198,7 @@ extension DriftService {
         let m = try await monitor(name)
         let multivariate = MultivariateBaseline.fit(baseline: kept, settings: schema, version: record.version)
         if let multivariate {
-            try store.saveMultivariateBaseline(model: name, baselineVersion: record.version,
-                                               json: String(decoding: try reportEncoder.encode(multivariate), as: UTF8.self))
+            try store.saveMultivariateBaseline(model: name, multivariate)
         }
         await m.install(baseline: profile, version: record.version, multivariate: multivariate, mlflowLink: mlflow?.link)
         var labelledRows: Int?
@@ -216,8 +212,7 @@ extension DriftService {
                 throw Problem.unprocessable("quality: the baseline's prediction column must be numeric (the score)")
             }
             if let q = QualityBaseline.make(spec: spec, version: record.version, scores: scoreColumn.values, labels: labelColumn.values) {
-                try store.saveQualityBaseline(model: name, baselineVersion: record.version,
-                                              json: String(decoding: try reportEncoder.encode(q), as: UTF8.self))
+                try store.saveQualityBaseline(model: name, q)
                 await m.install(qualityBaseline: q)
                 labelledRows = q.rows
             }
@@ -415,12 +410,11 @@ extension DriftService {
         let name = try context.parameters.require("model")
         _ = try await monitor(name)
         let limit = try limitParameter(request, default: 20)
-        let windows = try store.windows(model: name, limit: limit)
-        // Stored reports are JSON already: splice them, no re-encoding.
-        var body = "{\"model\":\"\(name)\",\"windows\":["
-        body += windows.map(\.reportJSON).joined(separator: ",")
-        body += "]}"
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        struct Answer: Encodable {
+            var model: String
+            var windows: [WindowReport]
+        }
+        return try jsonResponse(Answer(model: name, windows: try store.windows(model: name, limit: limit).map(\.report)))
     }
 
     func listEpisodes(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
@@ -524,13 +518,12 @@ extension DriftService {
         guard remediation != nil else {
             throw Problem.conflict("remediation is not configured: a candidate has no shadow scorer or gate to go to (config `remediation`)")
         }
-        let metricsJSON = String(decoding: try reportEncoder.encode(posted.metrics ?? [:]), as: UTF8.self)
         let record: CandidateRecord
         do {
             if let v = posted.mlflowVersion, Int(v) == nil {
                 throw Problem.unprocessable("candidate: mlflow_version must be a model version number, got \"\(v)\"")
             }
-            record = try await m.addCandidate(version: posted.version, modelURI: posted.modelURI, metricsJSON: metricsJSON,
+            record = try await m.addCandidate(version: posted.version, modelURI: posted.modelURI, metrics: posted.metrics ?? [:],
                                               mlflowVersion: posted.mlflowVersion)
         } catch DriftStoreError.conflict(let message) {
             throw Problem.conflict(message)
@@ -550,7 +543,7 @@ extension DriftService {
         var episode_id: Int64?
         var shadow: String
         var shadow_state: String?
-        var verdict: String
+        var verdict: GateVerdict
         var decision: GateDecision?
         var created_at: Double
         var mlflow_version: String?
@@ -560,9 +553,8 @@ extension DriftService {
         let shadowState = try store.remediations(model: c.model, kindPrefix: "shadow", limit: 200).first { $0.name == c.shadowName }?.state
         return CandidateAnswer(
             version: c.version, model_uri: c.modelURI,
-            metrics: (try? JSONDecoder().decode([String: Double].self, from: Data(c.metricsJSON.utf8))) ?? [:],
-            episode_id: c.episodeID, shadow: c.shadowName, shadow_state: shadowState, verdict: c.verdict,
-            decision: c.decisionJSON.flatMap { try? JSONDecoder().decode(GateDecision.self, from: Data($0.utf8)) },
+            metrics: c.metrics, episode_id: c.episodeID, shadow: c.shadowName, shadow_state: shadowState, verdict: c.verdict,
+            decision: c.decision,
             created_at: c.createdAt.timeIntervalSince1970, mlflow_version: c.mlflowVersion)
     }
 }
@@ -591,7 +583,7 @@ extension DriftService {
             throw Problem(error)
         }
         let (labels, rejected) = (decoded.labels, decoded.rejected)
-        if !rejected.isEmpty { metrics.labels(model: name, outcome: "rejected", rejected.count) }
+        if !rejected.isEmpty { metrics.labels(model: name, outcome: .rejected, rejected.count) }
         let counts = try await m.ingestLabels(labels, now: clock())
         struct Answer: Encodable {
             var accepted: Int
@@ -602,8 +594,8 @@ extension DriftService {
             var rejected: Int
             var rejections: [RejectedRow]
         }
-        return try jsonResponse(Answer(accepted: labels.count, joined: counts["joined"] ?? 0, late: counts["late"] ?? 0,
-                                       pending: counts["pending"] ?? 0, duplicate: counts["duplicate"] ?? 0,
+        return try jsonResponse(Answer(accepted: labels.count, joined: counts[.joined] ?? 0, late: counts[.late] ?? 0,
+                                       pending: counts[.pending] ?? 0, duplicate: counts[.duplicate] ?? 0,
                                        rejected: rejected.count, rejections: Array(rejected.prefix(100))), status: .accepted)
     }
 
@@ -622,17 +614,15 @@ extension DriftService {
             var tolerance: Double
             var baseline: QualityBaseline?
             var labels: [String: Int]
-            var episode_state: String
+            var episode_state: EpisodeState
             var windows: [WindowQuality]
         }
-        let windows = try store.windowQualities(model: name, limit: limit).compactMap {
-            try? JSONDecoder().decode(WindowQuality.self, from: Data($0.json.utf8))
-        }
+        let windows = try store.windowQualities(model: name, limit: limit)
         var baseline = await m.qualityBaselineReport
         baseline?.calibrator = nil  // internal; large
         return try jsonResponse(Answer(task: spec.task.rawValue, metric: spec.metric, tolerance: spec.tolerance, baseline: baseline,
-                                       labels: try store.labelCounts(model: name),
-                                       episode_state: (await m.qualityState ?? .ok).rawValue, windows: windows))
+                                       labels: Dictionary(uniqueKeysWithValues: try store.labelCounts(model: name).map { ($0.key.rawValue, $0.value) }),
+                                       episode_state: await m.qualityState ?? .ok, windows: windows))
     }
 }
 
@@ -650,10 +640,10 @@ extension DriftService {
     }
 
     func indexPage() async throws -> Response {
-        var rows: [(name: String, state: String, worst: [String], lastWindow: Double?, rows: Int)] = []
+        var rows: [(name: String, state: EpisodeState, worst: [String], lastWindow: Double?, rows: Int)] = []
         for m in await models.all() {
             let s = try await m.status()
-            rows.append((s.model, s.episode.state.rawValue, s.lastWindow?.worstFeatures ?? [], s.lastWindow?.endedAt, s.observationsStored))
+            rows.append((s.model, s.episode.state, s.lastWindow?.worstFeatures ?? [], s.lastWindow?.endedAt, s.observationsStored))
         }
         return htmlResponse(renderIndexPage(rows))
     }

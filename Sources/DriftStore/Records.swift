@@ -1,10 +1,13 @@
+import DriftCore
 import Foundation
 
-// Plain values exchanged with the store. Times are `Date` (stored as REAL Unix seconds,
-// so sub-microsecond differences may not survive a round trip); event times are the
-// caller's own Doubles. JSON columns are opaque text: the store never parses them.
+// The typed records exchanged with a ``Store``. Times are `Date` (stored as REAL Unix
+// seconds, so sub-microsecond differences may not survive a round trip); event times are the
+// caller's own Doubles. Domain values (settings, reports, evidence, quality) cross the
+// boundary as their DriftCore types; a backend encodes them as it likes, and a stored value
+// that no longer decodes is ``DriftStoreError/corruptRecord(table:key:reason:)``.
 
-/// How far an acknowledged write survives. See ``DriftStore/init(directory:durability:)``.
+/// How far an acknowledged write survives. See ``SQLiteStore/init(directory:durability:)``.
 public enum StoreDurability: Sendable, Equatable {
     /// `synchronous=NORMAL` in WAL mode: a committed transaction has been written to the
     /// WAL file through the OS, so it survives the process being killed (kill -9, crash,
@@ -16,72 +19,97 @@ public enum StoreDurability: Sendable, Equatable {
     case powerLoss
 }
 
+/// A monitored model and its settings.
 public struct ModelRecord: Sendable, Equatable {
     public var name: String
-    public var settingsJSON: String
+    public var settings: ModelSettings
     public var createdAt: Date
     public var updatedAt: Date
 
-    public init(name: String, settingsJSON: String, createdAt: Date, updatedAt: Date) {
+    public init(name: String, settings: ModelSettings, createdAt: Date, updatedAt: Date) {
         self.name = name
-        self.settingsJSON = settingsJSON
+        self.settings = settings
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
 }
 
-public struct BaselineRecord: Sendable, Equatable {
+/// How a baseline was uploaded (kept with it, shown nowhere yet but useful when debugging).
+public struct BaselineUpload: Sendable, Equatable, Codable {
+    public var contentType: String
+    public var bytes: Int
+
+    public init(contentType: String, bytes: Int) {
+        self.contentType = contentType
+        self.bytes = bytes
+    }
+
+    enum CodingKeys: String, CodingKey { case contentType = "content_type", bytes }
+
+    // Stores written before typed records hold `bytes` as a string.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        contentType = try c.decodeIfPresent(String.self, forKey: .contentType) ?? ""
+        if let n = try? c.decode(Int.self, forKey: .bytes) {
+            bytes = n
+        } else {
+            let text = try c.decode(String.self, forKey: .bytes)
+            guard let n = Int(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .bytes, in: c, debugDescription: "bytes \"\(text)\" is not an integer")
+            }
+            bytes = n
+        }
+    }
+}
+
+/// A stored baseline version with its profile.
+public struct BaselineRecord: Sendable {
     public var model: String
     public var version: Int
     public var createdAt: Date
-    /// Free text saying where the baseline came from (file name, window range, …).
+    /// Free text saying where the baseline came from (file name, MLflow run, …).
     public var source: String
-    public var rows: Int
-    /// Opaque profile bytes (encoded by the caller).
-    public var profile: Data
-    public var metadataJSON: String
+    public var profile: BaselineProfile
+    public var upload: BaselineUpload
 
-    public init(
-        model: String, version: Int, createdAt: Date, source: String, rows: Int,
-        profile: Data, metadataJSON: String
-    ) {
+    public init(model: String, version: Int, createdAt: Date, source: String, profile: BaselineProfile, upload: BaselineUpload) {
         self.model = model
         self.version = version
         self.createdAt = createdAt
         self.source = source
-        self.rows = rows
         self.profile = profile
-        self.metadataJSON = metadataJSON
+        self.upload = upload
     }
 
+    public var rows: Int { profile.rows }
+
     public var summary: BaselineSummary {
-        BaselineSummary(
-            model: model, version: version, createdAt: createdAt, source: source, rows: rows,
-            metadataJSON: metadataJSON)
+        BaselineSummary(model: model, version: version, createdAt: createdAt, source: source, rows: rows, upload: upload)
     }
 }
 
-/// A baseline without its profile blob (for listings).
+/// A baseline without its profile (for listings).
 public struct BaselineSummary: Sendable, Equatable {
     public var model: String
     public var version: Int
     public var createdAt: Date
     public var source: String
     public var rows: Int
-    public var metadataJSON: String
+    public var upload: BaselineUpload
 
-    public init(
-        model: String, version: Int, createdAt: Date, source: String, rows: Int, metadataJSON: String
-    ) {
+    public init(model: String, version: Int, createdAt: Date, source: String, rows: Int, upload: BaselineUpload) {
         self.model = model
         self.version = version
         self.createdAt = createdAt
         self.source = source
         self.rows = rows
-        self.metadataJSON = metadataJSON
+        self.upload = upload
     }
 }
 
+/// One acknowledged ingest batch. The payload is the batch in the ingest layer's compact
+/// encoding (DriftIngest's batch codec): the store keeps it as bytes so that the ingest path
+/// never decodes what it just encoded.
 public struct BatchRecord: Sendable, Equatable {
     public var id: Int64
     public var model: String
@@ -89,7 +117,6 @@ public struct BatchRecord: Sendable, Equatable {
     public var rows: Int
     public var firstEventTime: Double?
     public var lastEventTime: Double?
-    /// The batch as encoded by the ingest layer's codec; opaque to the store.
     public var payload: Data
 
     public init(
@@ -106,94 +133,164 @@ public struct BatchRecord: Sendable, Equatable {
     }
 }
 
-/// A closed window. `firstBatchID...lastBatchID` are the batches it was computed from;
-/// batches after `lastBatchID` belong to the open window.
-public struct WindowRecord: Sendable, Equatable {
+/// A closed window without its report: what the episode replay and the label join need.
+/// `batches` are the batches it was computed from; later batches belong to the open window.
+public struct WindowSummary: Sendable, Equatable {
     public var model: String
-    public var seq: Int64
+    public var seq: Int
     public var startedAt: Date
     public var endedAt: Date
-    public var firstBatchID: Int64
-    public var lastBatchID: Int64
+    public var batches: ClosedRange<Int64>
     public var rows: Int
     public var drifted: Bool
     public var driftShare: Double
-    public var reportJSON: String
 
-    public init(
-        model: String, seq: Int64, startedAt: Date, endedAt: Date, firstBatchID: Int64,
-        lastBatchID: Int64, rows: Int, drifted: Bool, driftShare: Double, reportJSON: String
-    ) {
+    public init(model: String, seq: Int, startedAt: Date, endedAt: Date, batches: ClosedRange<Int64>, rows: Int,
+                drifted: Bool, driftShare: Double) {
         self.model = model
         self.seq = seq
         self.startedAt = startedAt
         self.endedAt = endedAt
-        self.firstBatchID = firstBatchID
-        self.lastBatchID = lastBatchID
+        self.batches = batches
         self.rows = rows
         self.drifted = drifted
         self.driftShare = driftShare
-        self.reportJSON = reportJSON
     }
 }
 
+/// A closed window and its report; the summary's columns are the report's own figures.
+public struct WindowRecord: Sendable, Equatable {
+    public var summary: WindowSummary
+    public var report: WindowReport
+
+    /// A window of `report.model` over `batches`.
+    public init(report: WindowReport, batches: ClosedRange<Int64>) {
+        self.report = report
+        summary = WindowSummary(
+            model: report.model, seq: report.seq, startedAt: Date(timeIntervalSince1970: report.startedAt),
+            endedAt: Date(timeIntervalSince1970: report.endedAt), batches: batches, rows: report.rows,
+            drifted: report.summary.windowDrifted, driftShare: report.summary.driftedShare)
+    }
+
+    init(summary: WindowSummary, report: WindowReport) {
+        self.summary = summary
+        self.report = report
+    }
+}
+
+/// A drift or quality episode: opened by a suspected window, confirmed, resolved or cleared.
 public struct EpisodeRecord: Sendable, Equatable {
-    /// 0 means "not stored yet": ``DriftStore/upsertEpisode(_:)`` assigns one.
+    /// 0 means "not stored yet": ``Store/upsertEpisode(_:)`` assigns one.
     public var id: Int64
     public var model: String
-    public var state: String
+    public var kind: EpisodeKind
+    public var state: EpisodeRecordState
     public var openedAt: Date
     public var confirmedAt: Date?
     public var resolvedAt: Date?
-    public var lastWindowSeq: Int64
-    public var evidenceJSON: String
-    /// `drift` or `quality_degraded`.
-    public var kind: String
+    public var lastWindowSeq: Int
+    /// The evidence of the opening transition, replaced by the confirming one's.
+    public var evidence: EpisodeEvidence
 
     public init(
-        id: Int64, model: String, state: String, openedAt: Date, confirmedAt: Date?,
-        resolvedAt: Date?, lastWindowSeq: Int64, evidenceJSON: String, kind: String = "drift"
+        id: Int64, model: String, kind: EpisodeKind, state: EpisodeRecordState, openedAt: Date, confirmedAt: Date?,
+        resolvedAt: Date?, lastWindowSeq: Int, evidence: EpisodeEvidence
     ) {
-        self.kind = kind
         self.id = id
         self.model = model
+        self.kind = kind
         self.state = state
         self.openedAt = openedAt
         self.confirmedAt = confirmedAt
         self.resolvedAt = resolvedAt
         self.lastWindowSeq = lastWindowSeq
-        self.evidenceJSON = evidenceJSON
+        self.evidence = evidence
     }
 }
 
+/// One state change of an episode.
 public struct TransitionRecord: Sendable, Equatable {
     public var episodeID: Int64
     public var model: String
-    public var from: String
-    public var to: String
+    public var from: EpisodeState
+    public var to: EpisodeState
     public var at: Date
-    public var windowSeq: Int64
-    public var evidenceJSON: String
+    public var windowSeq: Int
+    public var evidence: EpisodeEvidence
 
-    public init(
-        episodeID: Int64, model: String, from: String, to: String, at: Date, windowSeq: Int64,
-        evidenceJSON: String
-    ) {
+    public init(episodeID: Int64, model: String, from: EpisodeState, to: EpisodeState, at: Date, windowSeq: Int,
+                evidence: EpisodeEvidence) {
         self.episodeID = episodeID
         self.model = model
         self.from = from
         self.to = to
         self.at = at
         self.windowSeq = windowSeq
-        self.evidenceJSON = evidenceJSON
+        self.evidence = evidence
     }
+}
+
+/// The MLflow run (and model version) a baseline version came from.
+public struct MLflowLinkRecord: Sendable, Equatable {
+    public var baselineVersion: Int
+    public var link: MLflowLink
+
+    public init(baselineVersion: Int, link: MLflowLink) {
+        self.baselineVersion = baselineVersion
+        self.link = link
+    }
+}
+
+/// Where a stored prediction is: its batch and row.
+public struct PredictionLocation: Sendable, Equatable, Hashable {
+    public var batchID: Int64
+    public var row: Int
+
+    public init(batchID: Int64, row: Int) {
+        self.batchID = batchID
+        self.row = row
+    }
+}
+
+/// A label still waiting for its prediction.
+public struct PendingLabel: Sendable, Equatable {
+    public var predictionID: String
+    public var receivedAt: Date
+
+    public init(predictionID: String, receivedAt: Date) {
+        self.predictionID = predictionID
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What ``Store/appendBatch(model:receivedAt:rows:firstEventTime:lastEventTime:idempotencyKey:payload:predictionIDs:)`` did.
+public enum AppendOutcome: Sendable, Equatable {
+    /// Newly stored (and committed) under this id.
+    case stored(batchID: Int64)
+    /// A batch with the same idempotency key was already stored for this model: nothing was
+    /// written; these are the original batch's id and row count.
+    case duplicate(batchID: Int64, rows: Int)
+
+    public var batchID: Int64 {
+        switch self {
+        case .stored(let id), .duplicate(let id, _): id
+        }
+    }
+}
+
+/// What storing one label did.
+public enum LabelOutcome: String, Sendable {
+    /// New (or changed) label, stored pending its join.
+    case stored
+    /// The same label for the same id was already there.
+    case duplicate
 }
 
 /// Delivery state of an outbox action.
 public enum ActionState: String, Sendable, Equatable, CaseIterable {
     /// Not attempted yet.
     case pending
-    /// Done; never returned by ``DriftStore/dueActions(now:limit:)`` again.
+    /// Done; never returned by ``SQLiteStore/dueActions(now:limit:)`` again.
     case delivered
     /// The last attempt failed; retried once `nextAttemptAt` has passed.
     case failed
@@ -244,6 +341,8 @@ public enum DriftStoreError: Error, Sendable, Equatable, CustomStringConvertible
     case conflict(String)
     /// An id given by the caller does not exist.
     case notFound(String)
+    /// A stored value does not decode as its type (table, row key, what failed).
+    case corruptRecord(table: String, key: String, reason: String)
 
     public var description: String {
         switch self {
@@ -252,6 +351,7 @@ public enum DriftStoreError: Error, Sendable, Equatable, CustomStringConvertible
         case .invalidArgument(let message): "invalid argument: \(message)"
         case .conflict(let message): "conflict: \(message)"
         case .notFound(let message): "not found: \(message)"
+        case .corruptRecord(let table, let key, let reason): "corrupt record in \(table) (\(key)): \(reason)"
         }
     }
 }

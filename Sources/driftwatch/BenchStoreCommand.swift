@@ -1,4 +1,5 @@
 import ArgumentParser
+import DriftCore
 import DriftStore
 import Foundation
 
@@ -16,9 +17,9 @@ struct BenchStoreCommand: ParsableCommand {
     func run() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("driftwatch-bench-store-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try DriftStore(directory: directory)
+        let store = try SQLiteStore(directory: directory)
         defer { try? store.close() }
-        try store.upsertModel(name: "bench", settingsJSON: "{}", now: Date())
+        try store.upsertModel(name: "bench", settings: ModelSettings(features: [], prediction: nil), now: Date())
         let payload = Data((0..<payloadBytes).map { UInt8(truncatingIfNeeded: $0 &* 2654435761 >> 7) })
         var generator = SystemRandomNumberGenerator()
         var appendSeconds = 0.0, indexSeconds = 0.0, indexed = 0

@@ -219,8 +219,8 @@ final class RetrainKindsTests: XCTestCase {
     func testArgoSubmissionIsCreatedOnceAndWebhookPosts() async throws {
         let api = try await KubernetesStandIn()
         do {
-            let store = try DriftStore.inMemory()
-            try store.upsertModel(name: "fraud", settingsJSON: "{}", now: Date())
+            let store = try SQLiteStore.inMemory()
+            try store.upsertModel(name: "fraud", settings: ModelSettings(features: [], prediction: nil), now: Date())
             var config = RemediationConfiguration()
             var retrain = RetrainConfiguration(kind: .argo)
             retrain.argo = ArgoSubmission(url: api.url, namespace: "ml", workflowTemplate: "fraud-retrain", tokenFile: nil)
@@ -253,8 +253,8 @@ final class RetrainKindsTests: XCTestCase {
             r.webhookURL = api.url + "/hooks/retrain"
             hook.retrain = r
             let webhook = try RemediationRuntime(config: hook, publicURL: "http://dw")
-            let store2 = try DriftStore.inMemory()
-            try store2.upsertModel(name: "fraud", settingsJSON: "{}", now: Date())
+            let store2 = try SQLiteStore.inMemory()
+            try store2.upsertModel(name: "fraud", settings: ModelSettings(features: [], prediction: nil), now: Date())
             try await webhook.perform(try XCTUnwrap(try webhook.retrain(request(episode: 9), store: store2, now: Date())))
             let hookCalls = await api.calls("POST", "/hooks/retrain")
             let hookBody = try XCTUnwrap(hookCalls.first?.json)

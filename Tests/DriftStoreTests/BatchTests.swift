@@ -6,7 +6,7 @@ import XCTest
 
 final class BatchTests: XCTestCase {
     func testAppendStoresBatchWithMetadata() throws {
-        let store = try DriftStore.inMemory(withModels: ["m"])
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
         let payload = Data("opaque codec bytes".utf8)
         let outcome = try store.appendBatch(
             model: "m", receivedAt: t(1.5), rows: 2, firstEventTime: 100.25, lastEventTime: nil,
@@ -20,7 +20,7 @@ final class BatchTests: XCTestCase {
     }
 
     func testEmptyPayloadAndNoIDs() throws {
-        let store = try DriftStore.inMemory(withModels: ["m"])
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
         let outcome = try store.appendBatch(
             model: "m", receivedAt: t(1), rows: 0, firstEventTime: nil, lastEventTime: nil,
             idempotencyKey: nil, payload: Data(), predictionIDs: [])
@@ -29,7 +29,7 @@ final class BatchTests: XCTestCase {
     }
 
     func testIdempotencyKeyReturnsTheOriginalBatch() throws {
-        let store = try DriftStore.inMemory(withModels: ["m", "n"])
+        let store = try SQLiteStore.inMemory(withModels: ["m", "n"])
         let first = try store.append("m", rows: 4, key: "req-1", idPrefix: "first")
         guard case .stored(let originalID) = first else { return XCTFail("\(first)") }
         // A retry with the same key, even with other content, stores nothing.
@@ -48,7 +48,7 @@ final class BatchTests: XCTestCase {
     }
 
     func testAppendValidatesInput() throws {
-        let store = try DriftStore.inMemory(withModels: ["m"])
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
         XCTAssertStoreError(.unknownModel("ghost"), try store.append("ghost"))
         XCTAssertStoreError(.invalidArgument("batch rows -1 < 0"), try store.append("m", rows: -1))
         XCTAssertStoreError(
@@ -60,7 +60,7 @@ final class BatchTests: XCTestCase {
     }
 
     func testPredictionLookup() throws {
-        let store = try DriftStore.inMemory(withModels: ["m", "n"])
+        let store = try SQLiteStore.inMemory(withModels: ["m", "n"])
         let b1 = try store.append("m", rows: 3, idPrefix: "p").batchID
         let b2 = try store.appendBatch(
             model: "m", receivedAt: t(2), rows: 10, firstEventTime: nil, lastEventTime: nil,
@@ -75,8 +75,8 @@ final class BatchTests: XCTestCase {
     }
 
     func testEveryIDIsIndexedAcrossInsertChunks() throws {
-        let store = try DriftStore.inMemory(withModels: ["m"])
-        for count in [DriftStore.idChunk - 1, DriftStore.idChunk, DriftStore.idChunk * 3 + 5] {
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
+        for count in [SQLiteStore.idChunk - 1, SQLiteStore.idChunk, SQLiteStore.idChunk * 3 + 5] {
             let prefix = "n\(count)"
             let batchID = try store.append("m", rows: count, idPrefix: prefix).batchID
             for row in 0..<count {
@@ -85,16 +85,16 @@ final class BatchTests: XCTestCase {
         }
         // Found while pending (in their batch's blob), and again once moved to the index.
         XCTAssertEqual(try store.indexedIDCount(), 0)
-        XCTAssertEqual(try store.indexPendingPredictionIDs(), DriftStore.idChunk * 5 + 4)
+        XCTAssertEqual(try store.indexPendingPredictionIDs(), SQLiteStore.idChunk * 5 + 4)
         XCTAssertEqual(try store.indexPendingPredictionIDs(), 0, "nothing left pending")
-        XCTAssertEqual(try store.indexedIDCount(), DriftStore.idChunk * 5 + 4)
-        for count in [DriftStore.idChunk - 1, DriftStore.idChunk * 3 + 5] {
+        XCTAssertEqual(try store.indexedIDCount(), SQLiteStore.idChunk * 5 + 4)
+        for count in [SQLiteStore.idChunk - 1, SQLiteStore.idChunk * 3 + 5] {
             for row in [0, count - 1] { XCTAssertNotNil(try store.lookupPrediction(model: "m", id: "n\(count)-\(row)")) }
         }
     }
 
     func testGenerationsFillUpRollOverAndAreSearchedNewestFirst() throws {
-        let store = try DriftStore.inMemory(withModels: ["m", "n"])
+        let store = try SQLiteStore.inMemory(withModels: ["m", "n"])
         var batches: [Int64] = []
         for i in 0..<6 {
             batches.append(try store.append(i % 2 == 0 ? "m" : "n", rows: 4, idPrefix: "g\(i)").batchID)
@@ -122,13 +122,13 @@ final class BatchTests: XCTestCase {
     func testIndexSurvivesReopeningAndKeysAreStable() throws {
         let directory = try makeTemporaryDirectory(self)
         do {
-            let store = try DriftStore(directory: directory)
-            try store.upsertModel(name: "m", settingsJSON: "{}", now: t(0))
+            let store = try SQLiteStore(directory: directory)
+            try store.upsertModel(name: "m", settings: Fixture.settings, now: t(0))
             try store.append("m", rows: 50, idPrefix: "r")
             try store.indexPendingPredictionIDs()
             try store.close()
         }
-        let reopened = try DriftStore(directory: directory)
+        let reopened = try SQLiteStore(directory: directory)
         defer { try? reopened.close() }
         XCTAssertEqual(located(try reopened.lookupPrediction(model: "m", id: "r-49")), [1, 49])
         // The stored key is the documented hash (FNV-1a 64 + Murmur3 finalizer), not a
@@ -149,21 +149,21 @@ final class BatchTests: XCTestCase {
     }
 
     func testAnIndexEntryIsVerifiedAgainstItsBatch() throws {
-        let store = try DriftStore.inMemory(withModels: ["m"])
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
         let batchID = try store.append("m", rows: 2, idPrefix: "v").batchID
         try store.indexPendingPredictionIDs()
         // Forge what a hash collision looks like: another id's key pointing at this batch/row.
         let forged = PredictionKey.key(modelHash: PredictionKey.seed(model: "m"), id: "other")
         try store.writer.write { db in
             let gen = try Int64.fetchOne(db, sql: "SELECT MAX(gen) FROM id_generations") ?? 0
-            try db.execute(sql: "INSERT INTO \(DriftStore.keyTable(gen)) VALUES (?, ?, 1)", arguments: [forged, batchID])
+            try db.execute(sql: "INSERT INTO \(SQLiteStore.keyTable(gen)) VALUES (?, ?, 1)", arguments: [forged, batchID])
         }
         XCTAssertNil(try store.lookupPrediction(model: "m", id: "other"), "the batch observed v-1 at row 1, not 'other'")
         XCTAssertEqual(located(try store.lookupPrediction(model: "m", id: "v-1")), [batchID, 1])
     }
 
     func testBatchesAfterIDPagesInOrderPerModel() throws {
-        let store = try DriftStore.inMemory(withModels: ["m", "n"])
+        let store = try SQLiteStore.inMemory(withModels: ["m", "n"])
         var ids: [Int64] = []
         for i in 0..<7 {
             ids.append(try store.append("m", rows: i + 1, at: t(Double(i))).batchID)
@@ -178,22 +178,22 @@ final class BatchTests: XCTestCase {
     }
 
     func testBatchIDsAreNeverReused() throws {
-        let store = try DriftStore.inMemory(withModels: ["m"])
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
         let a = try store.append("m").batchID
         XCTAssertTrue(try store.deleteModel(named: "m"))
-        try store.upsertModel(name: "m", settingsJSON: "{}", now: t(0))
+        try store.upsertModel(name: "m", settings: Fixture.settings, now: t(0))
         XCTAssertGreaterThan(try store.append("m").batchID, a)
     }
 
     func testPruningKeepsEverythingWithoutAClosedWindow() throws {
-        let store = try DriftStore.inMemory(withModels: ["m"])
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
         for i in 0..<3 { try store.append("m", at: t(Double(i))) }
         XCTAssertEqual(try store.pruneBatches(model: "m", receivedBefore: t(1000)), 0)
         XCTAssertEqual(try store.batches(model: "m", afterBatchID: 0, limit: 10).count, 3)
     }
 
     func testPruningNeverDeletesBatchesAfterTheLastWindow() throws {
-        let store = try DriftStore.inMemory(withModels: ["m", "n"])
+        let store = try SQLiteStore.inMemory(withModels: ["m", "n"])
         var ids: [Int64] = []
         for i in 0..<10 { ids.append(try store.append("m", rows: 2, at: t(Double(i)), idPrefix: "b\(i)").batchID) }
         let other = try store.append("n", at: t(0), idPrefix: "n").batchID
@@ -215,7 +215,7 @@ final class BatchTests: XCTestCase {
     }
 
     func testPruningRespectsTheCutoff() throws {
-        let store = try DriftStore.inMemory(withModels: ["m"])
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
         var ids: [Int64] = []
         for i in 0..<6 { ids.append(try store.append("m", at: t(Double(i * 10)), idPrefix: "b\(i)").batchID) }
         try store.insertWindow(window("m", seq: 1, first: ids[0], last: ids[4]))
@@ -226,8 +226,8 @@ final class BatchTests: XCTestCase {
     }
 
     func testPruningInSeveralChunks() throws {
-        let store = try DriftStore.inMemory(withModels: ["m"])
-        let count = DriftStore.pruneChunk * 2 + 7
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
+        let count = SQLiteStore.pruneChunk * 2 + 7
         var last: Int64 = 0
         for i in 0..<count { last = try store.append("m", rows: 1, at: t(Double(i)), idPrefix: "c\(i)").batchID }
         try store.indexPendingPredictionIDs(maxBatches: 1000)
@@ -245,7 +245,7 @@ final class BatchTests: XCTestCase {
     }
 
     func testLatestObservationWinsAcrossPendingAndIndexedIDs() throws {
-        let store = try DriftStore.inMemory(withModels: ["m"])
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
         let first = try store.append("m", rows: 3, idPrefix: "same").batchID
         try store.indexPendingPredictionIDs()
         let second = try store.append("m", rows: 3, idPrefix: "same").batchID

@@ -41,7 +41,7 @@ final class CrashTests: XCTestCase {
 
         let acks = CrashWriter.acks(at: ackPath)
         XCTAssertGreaterThanOrEqual(acks.count, 200)
-        let store = try DriftStore(directory: storeDirectory)
+        let store = try SQLiteStore(directory: storeDirectory)
         defer { try? store.close() }
         let stored = Set(try store.batches(model: "m", afterBatchID: 0, limit: Int.max).map(\.id))
         var missing: [Int64] = []
@@ -74,7 +74,7 @@ final class CrashWriter: XCTestCase {
             try write(directory: root + "/store", ackPath: root + "/acks.txt", batches: 20)
             let acks = Self.acks(at: root + "/acks.txt")
             XCTAssertEqual(acks.map(\.1), Array(0..<20))
-            let store = try DriftStore(directory: root + "/store")
+            let store = try SQLiteStore(directory: root + "/store")
             defer { try? store.close() }
             XCTAssertEqual(try store.batches(model: "m", afterBatchID: 0, limit: 100).map(\.id), acks.map(\.0))
             return
@@ -83,9 +83,9 @@ final class CrashWriter: XCTestCase {
     }
 
     private func write(directory: String, ackPath: String, batches: Int) throws {
-        let store = try DriftStore(directory: directory)
+        let store = try SQLiteStore(directory: directory)
         defer { try? store.close() }
-        try store.upsertModel(name: "m", settingsJSON: "{}", now: Date())
+        try store.upsertModel(name: "m", settings: Fixture.settings, now: Date())
         XCTAssertTrue(FileManager.default.createFile(atPath: ackPath, contents: nil))
         let ack = try XCTUnwrap(FileHandle(forWritingAtPath: ackPath))
         let payload = Data(repeating: 0xAB, count: 8_000)

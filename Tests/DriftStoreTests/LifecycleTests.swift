@@ -10,7 +10,7 @@ final class LifecycleTests: XCTestCase {
     func testFreshDirectoryIsCreatedAndMigrated() throws {
         let root = try makeTemporaryDirectory(self)
         let directory = root + "/nested/state"  // intermediate folders are created
-        let store = try DriftStore(directory: directory)
+        let store = try SQLiteStore(directory: directory)
         defer { try? store.close() }
         XCTAssertEqual(store.path, directory + "/driftwatch.sqlite")
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/driftwatch.sqlite"))
@@ -27,47 +27,42 @@ final class LifecycleTests: XCTestCase {
 
     func testDurabilitySettingChoosesSynchronousMode() throws {
         let root = try makeTemporaryDirectory(self)
-        let normal = try DriftStore(directory: root + "/a")
+        let normal = try SQLiteStore(directory: root + "/a")
         XCTAssertEqual(try normal.pragma("synchronous"), "1")  // NORMAL
         XCTAssertEqual(normal.durability, .processCrash)
         try normal.close()
-        let full = try DriftStore(directory: root + "/b", durability: .powerLoss)
+        let full = try SQLiteStore(directory: root + "/b", durability: .powerLoss)
         XCTAssertEqual(try full.pragma("synchronous"), "2")  // FULL
         try full.close()
     }
 
     func testReopeningAnExistingStoreKeepsEverything() throws {
         let directory = try makeTemporaryDirectory(self)
-        var store = try DriftStore(directory: directory)
-        try store.upsertModel(name: "fraud", settingsJSON: #"{"window":500}"#, now: t(0))
-        let baseline = try store.insertBaseline(
-            model: "fraud", source: "train.csv", rows: 1000, profile: Data([1, 2, 3]),
-            metadataJSON: "{}", now: t(1))
+        var store = try SQLiteStore(directory: directory)
+        try store.upsertModel(name: "fraud", settings: Fixture.settings, now: t(0))
+        let baseline = try store.insertBaseline(model: "fraud", source: "train.csv", profile: Fixture.profile(rows: 1000), upload: Fixture.upload, now: t(1))
         let payload = Data((0..<40_000).map { UInt8(truncatingIfNeeded: $0) })
         let first = try store.append("fraud", rows: 4, at: t(5), key: "k1", idPrefix: "p", payload: payload)
         let second = try store.append("fraud", rows: 2, at: t(6), idPrefix: "q")
         try store.insertWindow(window("fraud", seq: 1, first: first.batchID, last: first.batchID))
-        let episode = try store.upsertEpisode(EpisodeRecord(
-            id: 0, model: "fraud", state: "suspected", openedAt: t(7), confirmedAt: nil,
-            resolvedAt: nil, lastWindowSeq: 1, evidenceJSON: "[]"))
+        let episode = try store.upsertEpisode(Fixture.episode("fraud", at: 7))
         let transition = TransitionRecord(
-            episodeID: episode.id, model: "fraud", from: "none", to: "suspected", at: t(7),
-            windowSeq: 1, evidenceJSON: "{}")
+            episodeID: episode.id, model: "fraud", from: .ok, to: .suspected, at: t(7), windowSeq: 1, evidence: Fixture.evidence(1))
         try store.insertTransition(transition)
         let actionID = try store.enqueueAction(model: "fraud", kind: "alert", key: "a1", payloadJSON: "{}", now: t(8))
         try store.close()
         XCTAssertThrowsError(try store.ping(), "a closed store refuses work")
 
-        store = try DriftStore(directory: directory)
+        store = try SQLiteStore(directory: directory)
         defer { try? store.close() }
         XCTAssertEqual(try store.models().map(\.name), ["fraud"])
-        XCTAssertEqual(try store.latestBaseline(model: "fraud"), baseline)
+        XCTAssertEqual(try store.latestBaseline(model: "fraud")?.summary, baseline.summary)
         let batches = try store.batches(model: "fraud", afterBatchID: 0, limit: 10)
         XCTAssertEqual(batches.map(\.id), [first.batchID, second.batchID])
         XCTAssertEqual(batches.first?.payload, payload)
         XCTAssertEqual(try store.observationCount(model: "fraud"), 6)
         XCTAssertEqual(try store.lookupPrediction(model: "fraud", id: "q-1")?.batchID, second.batchID)
-        XCTAssertEqual(try store.lastWindow(model: "fraud")?.lastBatchID, first.batchID)
+        XCTAssertEqual(try store.lastWindow(model: "fraud")?.batches.upperBound, first.batchID)
         XCTAssertEqual(try store.episodes(model: "fraud", limit: 5), [episode])
         XCTAssertEqual(try store.transitions(episodeID: episode.id), [transition])
         XCTAssertEqual(try store.dueActions(now: t(9), limit: 5).map(\.id), [actionID])
@@ -84,9 +79,9 @@ final class LifecycleTests: XCTestCase {
     /// checkpointed) must already see every acknowledged batch.
     func testAcknowledgedBatchIsVisibleToAnIndependentConnection() throws {
         let directory = try makeTemporaryDirectory(self)
-        let store = try DriftStore(directory: directory)
+        let store = try SQLiteStore(directory: directory)
         defer { try? store.close() }
-        try store.upsertModel(name: "m", settingsJSON: "{}", now: t(0))
+        try store.upsertModel(name: "m", settings: Fixture.settings, now: t(0))
         let outcome = try store.append("m", rows: 5, idPrefix: "x")
         let other = try DatabaseQueue(path: directory + "/driftwatch.sqlite")
         defer { try? other.close() }
@@ -121,7 +116,7 @@ final class LifecycleTests: XCTestCase {
             }
             try old.close()
         }
-        let store = try DriftStore(directory: directory)
+        let store = try SQLiteStore(directory: directory)
         defer { try? store.close() }
         let expected: [String: [Int64]] = ["a": [1, 0], "b": [1, 1], "c": [2, 0], "dup": [2, 1], "d": [3, 0], "e": [3, 1]]
         for (id, location) in expected { XCTAssertEqual(located(try store.lookupPrediction(model: "m", id: id)), location, id) }
@@ -136,7 +131,7 @@ final class LifecycleTests: XCTestCase {
         let blocker = root + "/not-a-directory"
         XCTAssertTrue(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
         let directory = blocker + "/store"
-        XCTAssertThrowsError(try DriftStore(directory: directory)) { error in
+        XCTAssertThrowsError(try SQLiteStore(directory: directory)) { error in
             guard case DriftStoreError.cannotOpen(let path, _) = error else {
                 return XCTFail("unexpected error \(error)")
             }
@@ -152,18 +147,54 @@ final class LifecycleTests: XCTestCase {
         // The database path itself is a directory: SQLite cannot open it.
         try FileManager.default.createDirectory(
             atPath: directory + "/driftwatch.sqlite", withIntermediateDirectories: false)
-        XCTAssertThrowsError(try DriftStore(directory: directory)) { error in
+        XCTAssertThrowsError(try SQLiteStore(directory: directory)) { error in
             XCTAssertTrue("\(error)".contains(directory + "/driftwatch.sqlite"), "\(error)")
             XCTAssertTrue("\(error)".hasPrefix("cannot open store at "), "\(error)")
         }
     }
 
     func testInMemoryStoresAreIndependent() throws {
-        let a = try DriftStore.inMemory()
-        let b = try DriftStore.inMemory()
-        try a.upsertModel(name: "m", settingsJSON: "{}", now: t(0))
+        let a = try SQLiteStore.inMemory()
+        let b = try SQLiteStore.inMemory()
+        try a.upsertModel(name: "m", settings: Fixture.settings, now: t(0))
         XCTAssertEqual(try b.models(), [])
         XCTAssertNil(a.path)
         try a.ping()
+    }
+}
+
+/// A stored value that no longer decodes is an error naming the table and the row, never a
+/// silent default (a lost multivariate reference would switch multivariate drift off).
+final class CorruptRecordTests: XCTestCase {
+    func testACorruptReportNamesTheTableAndTheWindow() throws {
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
+        try store.insertWindow(window("m", seq: 1, first: 1, last: 1))
+        try store.writer.write { db in try db.execute(sql: "UPDATE windows SET report_json = '{\"seq\":1}'") }
+        XCTAssertThrowsError(try store.windows(model: "m", limit: 1)) { error in
+            guard case .corruptRecord(let table, let key, let reason)? = error as? DriftStoreError else { return XCTFail("\(error)") }
+            XCTAssertEqual(table, "windows")
+            XCTAssertEqual(key, "m window 1")
+            XCTAssertTrue(reason.hasPrefix("WindowReport: "), reason)
+        }
+        XCTAssertEqual(try store.windowSummaries(model: "m", limit: 1).map(\.seq), [1], "the summary columns still read")
+    }
+
+    func testAnUnknownEpisodeStateIsCorruptNotIgnored() throws {
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
+        let e = try store.upsertEpisode(Fixture.episode("m"))
+        try store.writer.write { db in try db.execute(sql: "UPDATE episodes SET state = 'open'") }
+        XCTAssertStoreError(.corruptRecord(table: "episodes", key: "episode \(e.id)", reason: "state \"open\" is not a EpisodeRecordState"),
+                            try store.episode(id: e.id))
+    }
+
+    func testACorruptMultivariateReferenceIsAnError() throws {
+        let store = try SQLiteStore.inMemory(withModels: ["m"])
+        try store.writer.write { db in
+            try db.execute(sql: "INSERT INTO multivariate_baselines (model, baseline_version, model_json) VALUES ('m', 1, '{}')")
+        }
+        XCTAssertThrowsError(try store.multivariateBaseline(model: "m")) { error in
+            guard case .corruptRecord(let table, let key, _)? = error as? DriftStoreError else { return XCTFail("\(error)") }
+            XCTAssertEqual([table, key], ["multivariate_baselines", "m v1"])
+        }
     }
 }

@@ -1,3 +1,4 @@
+import DriftCore
 import Foundation
 import XCTest
 
@@ -16,23 +17,51 @@ func makeTemporaryDirectory(_ test: XCTestCase, file: StaticString = #filePath, 
 /// REAL Unix seconds compare equal.
 func t(_ seconds: Double) -> Date { Date(timeIntervalSince1970: 1_700_000_000 + seconds) }
 
-extension DriftStore {
-    /// Rows across all prediction-key generations.
-    func indexedIDCount() throws -> Int {
-        try writer.read { db in
-            try Int64.fetchAll(db, sql: "SELECT gen FROM id_generations").reduce(0) { total, gen in
-                total + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(DriftStore.keyTable(gen))") ?? 0)
-            }
-        }
+/// Test fixtures in domain types: small, deterministic, and equal after a round trip.
+enum Fixture {
+    /// A one-feature model.
+    static let settings = ModelSettings(features: [ModelSettings.FeatureSpec(name: "amount", kind: .numeric)], prediction: nil)
+
+    /// A profile of `rows` values 0, 1, … of `amount`.
+    static func profile(rows: Int = 50, source: String = "train.csv") -> BaselineProfile {
+        BaselineProfile(table: table(rows: rows, source: source))
     }
 
-    /// A store with one model, for tests that need a parent row.
-    static func inMemory(withModels names: [String]) throws -> DriftStore {
-        let store = try DriftStore.inMemory()
-        for name in names { try store.upsertModel(name: name, settingsJSON: "{}", now: t(0)) }
-        return store
+    static func table(rows: Int, shift: Double = 0, source: String = "t") -> Table {
+        var q = QualityCounts()
+        q.total = rows
+        let values = (0..<rows).map { Double($0) + shift }
+        return Table(source: source, rows: rows, columns: [.numeric(NumericColumn(name: "amount", values: values, quality: q))])
     }
 
+    /// The report of window `seq` of `model` (drifted: the window is shifted far away).
+    static func report(_ model: String, seq: Int, drifted: Bool = false, start: Double? = nil) -> WindowReport {
+        let config = DetectorConfig()
+        let features = evaluateWindow(baseline: profile(), window: WindowData(table: table(rows: 40, shift: drifted ? 500 : 3)), config: config)
+        let startedAt = start ?? t(Double(seq) * 60).timeIntervalSince1970
+        return WindowReport(
+            model: model, seq: seq, startedAt: startedAt, endedAt: startedAt + 59.5, evaluatedAt: startedAt + 60, rows: 40,
+            baselineVersion: 1, baselineRows: 50, detector: config, features: features.features, prediction: nil,
+            summary: features.summary, episodeState: .ok, transitions: [])
+    }
+
+    /// Drift evidence for an episode opened or confirmed by window `seq`.
+    static func evidence(_ seq: Int, to: EpisodeState = .suspected, features: [String] = ["amount"]) -> EpisodeEvidence {
+        .drift(EpisodeTransition(from: .ok, to: to, windowSeq: seq, at: t(Double(seq) * 60).timeIntervalSince1970,
+                                 driftedFeatures: features, driftedShare: 1))
+    }
+
+    static func episode(_ model: String, id: Int64 = 0, state: EpisodeRecordState = .suspected, at: Double = 100, seq: Int = 1,
+                        kind: EpisodeKind = .drift) -> EpisodeRecord {
+        EpisodeRecord(id: id, model: model, kind: kind, state: state, openedAt: t(at), confirmedAt: nil, resolvedAt: nil,
+                      lastWindowSeq: seq,
+                      evidence: kind == .drift ? evidence(seq) : .quality(QualityEvidence(metric: "roc_auc", windowSeq: seq, realized: "0.61", baseline: "0.8")))
+    }
+
+    static let upload = BaselineUpload(contentType: "text/csv", bytes: 1234)
+}
+
+extension Store {
     /// Appends a batch of `rows` rows whose prediction ids are "\(prefix)-0" … .
     @discardableResult
     func append(
@@ -46,11 +75,27 @@ extension DriftStore {
     }
 }
 
-func window(_ model: String, seq: Int64, first: Int64, last: Int64, drifted: Bool = false) -> WindowRecord {
-    WindowRecord(
-        model: model, seq: seq, startedAt: t(Double(seq) * 60), endedAt: t(Double(seq + 1) * 60),
-        firstBatchID: first, lastBatchID: last, rows: Int(last - first + 1) * 3, drifted: drifted,
-        driftShare: drifted ? 0.25 : 0, reportJSON: #"{"seq":\#(seq)}"#)
+extension SQLiteStore {
+    /// Rows across all prediction-key generations.
+    func indexedIDCount() throws -> Int {
+        try writer.read { db in
+            try Int64.fetchAll(db, sql: "SELECT gen FROM id_generations").reduce(0) { total, gen in
+                total + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(SQLiteStore.keyTable(gen))") ?? 0)
+            }
+        }
+    }
+
+    /// A store with one model, for tests that need a parent row.
+    static func inMemory(withModels names: [String]) throws -> SQLiteStore {
+        let store = try SQLiteStore.inMemory()
+        for name in names { try store.upsertModel(name: name, settings: Fixture.settings, now: t(0)) }
+        return store
+    }
+}
+
+/// A stored window `seq` of `model` over batches `first...last`.
+func window(_ model: String, seq: Int, first: Int64, last: Int64, drifted: Bool = false) -> WindowRecord {
+    WindowRecord(report: Fixture.report(model, seq: seq, drifted: drifted), batches: first...last)
 }
 
 /// Asserts that `body` throws a DriftStoreError equal to `expected`.
@@ -64,6 +109,6 @@ func XCTAssertStoreError<T>(
 }
 
 /// A lookup result as `[batchID, row]`, comparable with XCTAssertEqual.
-func located(_ location: (batchID: Int64, row: Int)?) -> [Int64]? {
+func located(_ location: PredictionLocation?) -> [Int64]? {
     location.map { [$0.batchID, Int64($0.row)] }
 }

@@ -1,0 +1,38 @@
+import DriftCore
+import Foundation
+
+/// How the SQLite backend keeps domain values in its TEXT columns: JSON with sorted keys
+/// (stable bytes, so a re-encoded value compares equal). Decoding never falls back: a value
+/// that does not decode is ``DriftStoreError/corruptRecord(table:key:reason:)`` naming the table
+/// and the row, so a damaged row is found instead of silently switching a feature off.
+enum StoredJSON {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String, table: String, key: @autoclosure () -> String) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw DriftStoreError.corruptRecord(table: table, key: key(), reason: "\(T.self): \(describe(error))")
+        }
+    }
+
+    /// A decoding error as one line: the coding path and what was wrong.
+    static func describe(_ error: any Error) -> String {
+        guard let e = error as? DecodingError else { return "\(error)" }
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.isEmpty ? "top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch e {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            return "\(path(c.codingPath)): \(c.debugDescription)"
+        case .keyNotFound(let k, let c):
+            return "\(path(c.codingPath + [k])): missing"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
