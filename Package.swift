@@ -1,8 +1,16 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Targets follow ../shared/DESIGN.md; dependencies point down:
-//   driftwatch → DriftServer → DriftStore, DriftIngest → DriftCore → DriftStats → CLAPACK
+// Targets follow ../shared/DESIGN.md; dependencies point down, and every target lists each
+// target it imports (no import reaches past this graph):
+//   DriftStats → CLAPACK                      numerics, no I/O
+//   DriftCore → DriftStats                    the domain: schema, baselines, windows, reports, episodes, gate
+//   DriftTabular → DriftCore                  tabular input: CSV, exact number parsing, tables from batches
+//   DriftSimulation → DriftCore, DriftStats   seeded demo and bench data, detection-rate simulations
+//   DriftIngest → DriftCore, DriftTabular     every wire format into ObservationBatch
+//   DriftStore → DriftCore                    the Store protocol and its SQLite backend
+//   DriftServer → all of the above but DriftSimulation
+//   driftwatch → all of the above
 // The statistics core has no package dependencies so that it builds in seconds; the
 // server stack (Hummingbird, GRDB, Prometheus) only comes in with the service targets.
 let package = Package(
@@ -36,12 +44,14 @@ let package = Package(
         ),
         .target(name: "DriftStats", dependencies: ["CLAPACK"]),
         .target(name: "DriftCore", dependencies: ["DriftStats"]),
+        .target(name: "DriftTabular", dependencies: ["DriftCore"]),
+        .target(name: "DriftSimulation", dependencies: ["DriftCore", "DriftStats"]),
         // Decoding of every ingest format into ObservationBatch, and the compact batch
         // encoding the store keeps (protobuf, generated code committed).
         .target(
             name: "DriftIngest",
             dependencies: [
-                "DriftCore",
+                "DriftCore", "DriftTabular",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -55,7 +65,7 @@ let package = Package(
         .target(
             name: "DriftServer",
             dependencies: [
-                "DriftCore", "DriftIngest", "DriftStore",
+                "DriftStats", "DriftCore", "DriftTabular", "DriftIngest", "DriftStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "driftwatch",
             dependencies: [
-                "DriftCore", "DriftIngest", "DriftServer",
+                "DriftStats", "DriftCore", "DriftTabular", "DriftSimulation", "DriftIngest", "DriftStore", "DriftServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,15 +91,17 @@ let package = Package(
         ),
         // Golden fixtures live in Tests/Fixtures and are found through #filePath.
         .testTarget(name: "DriftStatsTests", dependencies: ["DriftStats"]),
-        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore"]),
-        .testTarget(name: "DriftIngestTests", dependencies: ["DriftIngest"]),
-        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore"]),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftStats", "DriftSimulation"]),
+        .testTarget(name: "DriftTabularTests", dependencies: ["DriftTabular", "DriftCore"]),
+        .testTarget(name: "DriftIngestTests", dependencies: ["DriftIngest", "DriftCore", "DriftTabular", "DriftSimulation"]),
+        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", "DriftCore"]),
         .testTarget(name: "DriftServerTests", dependencies: [
-            "DriftServer", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            "DriftServer", "DriftCore", "DriftStats", "DriftStore", "DriftIngest", "DriftTabular", "DriftSimulation",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // Runs the built executable end to end (exit codes, output formats, errors).
-        .testTarget(name: "driftwatchTests", dependencies: ["driftwatch"]),
+        .testTarget(name: "driftwatchTests", dependencies: ["driftwatch", "DriftCore", "DriftSimulation"]),
     ]
 )

@@ -1,3 +1,4 @@
+import DriftTabular
 import DriftCore
 
 // RFC 3339 timestamps ("2026-11-29T12:00:00Z", "2026-11-29T12:00:00.250+01:00") → Unix seconds,

@@ -1,3 +1,4 @@
+import DriftSimulation
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1

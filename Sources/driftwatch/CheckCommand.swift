@@ -1,3 +1,4 @@
+import DriftTabular
 import ArgumentParser
 import DriftCore
 import DriftStats

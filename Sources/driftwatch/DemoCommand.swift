@@ -1,3 +1,4 @@
+import DriftSimulation
 import ArgumentParser
 import DriftCore
 import DriftServer

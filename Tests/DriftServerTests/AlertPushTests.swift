@@ -1,3 +1,4 @@
+import DriftSimulation
 import DriftCore
 @testable import DriftServer
 import Foundation

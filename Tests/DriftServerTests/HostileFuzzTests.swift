@@ -1,3 +1,4 @@
+import DriftSimulation
 import DriftCore
 import DriftIngest
 @testable import DriftServer

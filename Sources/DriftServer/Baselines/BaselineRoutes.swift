@@ -1,3 +1,4 @@
+import DriftTabular
 import DriftCore
 import DriftIngest
 import DriftStore

@@ -1,3 +1,4 @@
+import DriftCore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
-@testable import DriftCore
+import DriftCore
+@testable import DriftTabular
 import XCTest
 
 final class CSVTests: XCTestCase {

@@ -1,7 +1,7 @@
 import DriftCore
 
 /// A baseline given as JSON columnar observations, as a Table (features plus the prediction column).
-func tableFromBatch(_ batch: ObservationBatch, predictionName: String?, plan: CSVColumnPlan) -> Table {
+public func tableFromBatch(_ batch: ObservationBatch, predictionName: String?, plan: CSVColumnPlan) -> Table {
     var columns: [Column] = []
     var all = batch.features.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     if let p = batch.predictions { all.append((predictionName ?? "prediction", p)) }
