@@ -7,3 +7,8 @@ extension WindowReport {
     /// The features' results and then the prediction's.
     public var allResults: [FeatureResult] { features + (prediction.map { [$0] } ?? []) }
 }
+
+extension DriftReport {
+    /// The features' results and then the prediction's.
+    public var allResults: [FeatureResult] { features + (prediction.map { [$0] } ?? []) }
+}

@@ -56,8 +56,7 @@ public enum IngestFormat: Sendable, Equatable {
     /// `; charset=utf-8` are ignored; media types are case-insensitive.
     public init?(contentType: String?, body: [UInt8]) {
         guard let contentType else { return nil }
-        let media = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)
-            .first.map { $0.trimmingSpaces().lowercased() } ?? ""
+        let media = mediaType(of: contentType)
         switch media {
         case "application/json", "text/json":
             self = sniffJSONShape(body)
@@ -69,15 +68,6 @@ public enum IngestFormat: Sendable, Equatable {
         default:
             if media.hasSuffix("+json") { self = sniffJSONShape(body) } else { return nil }
         }
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
-        return s
     }
 }
 

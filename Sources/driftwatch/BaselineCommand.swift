@@ -49,7 +49,7 @@ struct BaselineCommand: AsyncParsableCommand {
         }
         var components = URLComponents()
         components.queryItems = query
-        let base = server.hasSuffix("/") ? String(server.dropLast()) : server
+        let base = server.withoutTrailingSlash
         let url = base + "/v1/models/\(model)/baseline" + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
         // A large CSV or an MLflow download takes a while.
         let (status, data) = try await requestService(.PUT, url: url, server: server, token: token, body: body, contentType: "text/csv",

@@ -21,7 +21,7 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         guard format == "table" || format == "json" else { throw UserFacingError(message: "--format must be table or json") }
         guard isValidModelName(model) else { throw UserFacingError(message: "model name \"\(model)\" must match \(modelNamePattern)") }
-        var url = server.hasSuffix("/") ? String(server.dropLast()) : server
+        var url = server.withoutTrailingSlash
         url += "/v1/models/\(model)/report" + (episode.map { "?episode=\($0)" } ?? "")
         // 10 s: a person is waiting.
         let (status, data) = try await requestService(.GET, url: url, server: server, token: token, timeout: .seconds(10))

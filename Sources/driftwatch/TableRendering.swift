@@ -11,7 +11,7 @@ func renderTable(_ report: DriftReport, color: Bool) -> String {
     if calibrated { header.insert("psi_thr", at: 4) }
     var rows: [[String]] = []
     // The prediction last, marked: it is judged on its own, outside the features' share.
-    let listed = report.features + (report.prediction.map { [$0] } ?? [])
+    let listed = report.allResults
     for f in listed {
         let test = f.ks != nil ? "ks" : (f.chi2 != nil ? "chi2" : "-")
         let stat = f.ks.map { formatFigure($0.statistic) } ?? f.chi2.map { $0.statistic.map(formatFigure) ?? "inf" } ?? "-"

@@ -169,7 +169,7 @@ extension DriftService {
     }
 
     private func parseBaselineTable(_ body: [UInt8], contentType: String?, plan: CSVColumnPlan, name: String, predictionName: String?) throws -> Table {
-        let type = contentType?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "text/csv"
+        let type = contentType.map(mediaType(of:)) ?? "text/csv"
         switch type {
         case "text/csv", "application/csv":
             do {

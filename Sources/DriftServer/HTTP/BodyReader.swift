@@ -1,3 +1,4 @@
+import DriftCore
 import DriftIngest
 import Foundation
 import HTTPTypes
@@ -153,7 +154,7 @@ func formatSeconds(_ s: Double) -> String {
 /// as JSON.
 func requireJSON(_ request: Request, what: String) throws {
     guard let type = request.headers[.contentType] else { return }
-    let media = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+    let media = mediaType(of: type)
     guard media == "application/json" || media.hasSuffix("+json") else {
         throw Problem(.unsupportedMediaType, "\(what) must be application/json, got \(type)")
     }

@@ -46,7 +46,7 @@ extension DriftService {
     /// Content-Type is read as JSON.
     static func kserveMediaTypeProblem(_ contentType: String?) -> Problem? {
         guard let contentType else { return nil }
-        let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let type = mediaType(of: contentType)
         if type.isEmpty || type == "application/json" { return nil }
         if type == "application/cloudevents+json" || type == "application/cloudevents-batch+json" {
             return Problem(.unsupportedMediaType,

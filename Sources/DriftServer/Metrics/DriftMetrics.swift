@@ -140,7 +140,7 @@ public final class DriftMetrics: Sendable {
     }
 
     public func report(model: String, _ report: WindowReport) {
-        for f in report.features + (report.prediction.map { [$0] } ?? []) {
+        for f in report.allResults {
             let labels = [("model", model), ("feature", f.name)]
             func publish(_ name: String, _ help: String, _ value: Double?) {
                 guard let value, value.isFinite else { return }

@@ -17,7 +17,7 @@ extension DriftService {
             throw Problem.conflict("model \"\(name)\" has no quality settings: add \"quality\" (task, threshold, label…) with PUT /v1/models/\(name)")
         }
         let body = try await readBody(request, .ingest)
-        let type = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "application/json"
+        let type = request.headers[.contentType].map(mediaType(of:)) ?? "application/json"
         guard type == "application/json" || type == "application/x-ndjson" else {
             throw Problem(.unsupportedMediaType, "labels must be application/json or application/x-ndjson, got \(type)")
         }

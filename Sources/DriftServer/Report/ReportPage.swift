@@ -291,7 +291,7 @@ func renderModelPage(_ d: ReportDocument) -> String {
 
     // Features, most severe first.
     if let r = d.latest {
-        let features = (r.features + (r.prediction.map { [$0] } ?? [])).sorted { a, c in
+        let features = r.allResults.sorted { a, c in
             if a.drifted != c.drifted { return a.drifted }
             return (a.psi ?? 0) > (c.psi ?? 0)
         }
