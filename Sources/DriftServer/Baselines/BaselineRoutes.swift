@@ -36,67 +36,37 @@ extension DriftService {
             plan.fixedKinds = Dictionary(uniqueKeysWithValues: settings.columns.map { ($0.name, $0.kind) })
         }
         let table = try parseBaselineTable(body, contentType: contentType, plan: plan, name: name, predictionName: predictionName)
-        guard table.rows > 0 else { throw Problem.unprocessable("baseline has a header but no rows") }
-
-        // The model's schema: given, or inferred from the baseline's columns.
-        let schema: ModelSettings
-        if let settings {
-            let columns = Set(table.columns.map(\.name))
-            let absent = settings.columns.map(\.name).filter { !columns.contains($0) }
-            if !absent.isEmpty {
-                throw Problem.unprocessable("baseline lacks the model's column(s): \(absent.joined(separator: ", "))")
-            }
-            schema = settings
-        } else {
-            if let p = predictionName, table.column(named: p) == nil {
-                throw Problem.unprocessable("prediction column \"\(p)\" is not in the baseline's header")
-            }
-            let features = table.columns.filter { $0.name != predictionName }.map { ModelSettings.FeatureSpec(name: $0.name, kind: $0.kind) }
-            let prediction = predictionName.flatMap { p in table.column(named: p).map { ModelSettings.FeatureSpec(name: p, kind: $0.kind) } }
-            schema = ModelSettings(features: features, prediction: prediction)
-            do { try schema.validate() } catch { throw Problem.unprocessable("baseline columns: \(error)") }
-            guard !features.isEmpty else { throw Problem.unprocessable("baseline has no feature columns") }
-        }
-        let wanted = Set(schema.columns.map(\.name))
-        var kept = table
-        kept.columns = table.columns.filter { wanted.contains($0.name) }
-        let profile = BaselineProfile(table: kept, config: schema.detector)
+        let prepared = try PreparedBaseline(table: table, settings: settings, predictionName: predictionName)
+        let schema = prepared.schema
         if existing == nil {
             try await checkModelCapacity()
             _ = try store.upsertModel(name: name, settings: schema, now: clock())
             await models.insert(makeMonitor(name: name, settings: schema))
         }
         let source = mlflow.map { "MLflow run \($0.link.runID) artifact \($0.link.artifact)" } ?? "PUT /v1/models/\(name)/baseline"
-        let record = try store.insertBaseline(model: name, source: source, profile: profile,
+        let record = try store.insertBaseline(model: name, source: source, profile: prepared.profile,
                                               upload: BaselineUpload(contentType: contentType ?? "", bytes: body.count), now: clock())
         if let mlflow {
             try store.saveMLflowLink(model: name, MLflowLinkRecord(baselineVersion: record.version, link: mlflow.link))
-            // Versions registered so far are not candidates: the registry watch starts here.
-            if let newest = try? await mlflow.client.versions(after: 0).map(\.number).max() {
-                try store.setMLflowLastVersion(model: name, version: newest)
+            // Versions registered so far are not candidates: the registry watch starts here. If
+            // the registry cannot be listed now, the watch starts from its first poll instead.
+            do {
+                if let newest = try await mlflow.client.versions(after: 0).map(\.number).max() {
+                    try store.setMLflowLastVersion(model: name, version: newest)
+                }
+            } catch {
+                logger.warning("mlflow registry not listed; the registry watch starts at its first poll",
+                               metadata: ["model": .string(name), "error": .string("\(error)")])
             }
         }
         let m = try await monitor(name)
-        let multivariate = MultivariateBaseline.fit(baseline: kept, settings: schema, version: record.version)
-        if let multivariate {
-            try store.saveMultivariateBaseline(model: name, multivariate)
-        }
-        await m.install(baseline: profile, version: record.version, multivariate: multivariate, mlflowLink: mlflow?.link)
-        var labelledRows: Int?
-        if let spec = schema.quality {
-            // The labelled baseline: its quality (the reference for degradation) and the
-            // calibrator of the estimate.
-            guard case .numeric(let labelColumn)? = table.column(named: spec.label) else {
-                throw Problem.unprocessable("quality: the baseline needs a numeric label column \"\(spec.label)\" (0/1 for binary)")
-            }
-            guard let p = schema.prediction?.name, case .numeric(let scoreColumn)? = table.column(named: p) else {
-                throw Problem.unprocessable("quality: the baseline's prediction column must be numeric (the score)")
-            }
-            if let q = QualityBaseline.make(spec: spec, version: record.version, scores: scoreColumn.values, labels: labelColumn.values) {
-                try store.saveQualityBaseline(model: name, q)
-                await m.install(qualityBaseline: q)
-                labelledRows = q.rows
-            }
+        let multivariate = prepared.multivariate(version: record.version)
+        if let multivariate { try store.saveMultivariateBaseline(model: name, multivariate) }
+        await m.install(baseline: prepared.profile, version: record.version, multivariate: multivariate, mlflowLink: mlflow?.link)
+        let quality = prepared.quality(version: record.version)
+        if let quality {
+            try store.saveQualityBaseline(model: name, quality)
+            await m.install(qualityBaseline: quality)
         }
         struct FeatureSummary: Encodable {
             var name: String
@@ -116,8 +86,8 @@ extension DriftService {
         }
         let answer = BaselineAnswer(
             model: name, version: record.version, rows: table.rows, created_model: existing == nil,
-            features: profile.features.map { FeatureSummary(name: $0.name, kind: $0.kind, values: $0.quality.usable, missing: $0.quality.missing) },
-            prediction: schema.prediction?.name, labelled_rows: labelledRows, mlflow: mlflow?.link)
+            features: prepared.profile.features.map { FeatureSummary(name: $0.name, kind: $0.kind, values: $0.quality.usable, missing: $0.quality.missing) },
+            prediction: schema.prediction?.name, labelled_rows: quality?.rows, mlflow: mlflow?.link)
         return try jsonResponse(answer, status: .created)
     }
 
