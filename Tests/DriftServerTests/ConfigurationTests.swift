@@ -17,23 +17,36 @@ final class ConfigurationTests: XCTestCase {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("dw-cfg-\(UUID().uuidString).json").path
         try #"{"port":"eighty"}"#.write(toFile: file, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try ServerConfiguration.load(file: file)) { error in
-            XCTAssertEqual("\(error)", "\(file): port: expected Int")
+            XCTAssertEqual("\(error)", "\(file): port: expected an integer")
         }
-        // Unknown keys are named, at any depth, with the keys that are allowed there.
+        // Unknown keys are named by their full path, at any depth, with the nearest known key
+        // (or, when none is near, the keys that are allowed there).
         for (text, expected) in [
-            (#"{"max_body_byte":10}"#, #"max_body_byte: unknown key "max_body_byte""#),
-            (#"{"alertmanager":{"urls":[],"resend":5}}"#, #"alertmanager.resend: unknown key "resend""#),
-            (#"{"models":{"m":{"features":[{"name":"a","kind":"numeric","weight":2}]}}}"#, #"models.m.features[0].weight: unknown key "weight""#),
+            (#"{"max_body_byte":10}"#, #"max_body_byte: unknown key; did you mean "max_body_bytes"?"#),
+            (#"{"alertmanager":{"urls":[],"resend":5}}"#, #"alertmanager.resend: unknown key; did you mean "resend_seconds"?"#),
+            (#"{"models":{"m":{"features":[{"name":"a","kind":"numeric","weight":2}]}}}"#,
+             #"models.m.features[0].weight: unknown key; the keys allowed here are "name", "kind""#),
+            (#"{"remediation":{"retrain":{"kind":"job","job":{"image":"i","gpu":2}}}}"#,
+             #"remediation.retrain.job.gpu: unknown key; did you mean "gpus"?"#),
+            (#"{"remediation":{"gate":{"min_agrement":0.9}}}"#, #"remediation.gate.min_agrement: unknown key; did you mean "min_agreement"?"#),
+            (#"{"remediation":{"kubernetes":{"api_url":"https://k","namespace":"ml","token":"x"}}}"#,
+             #"remediation.kubernetes.token: unknown key; did you mean "token_file"?"#),
+            (#"{"models":{"m":{"window":{"rows":"many"}}}}"#, #"models.m.window.rows: expected an integer"#),
+            (#"{"models":{"m":{"window":{"rows":1.5}}}}"#, #"models.m.window.rows: expected an integer"#),
+            (#"{"insecure":"yes"}"#, #"insecure: expected true or false"#),
+            (#"{"alertmanager":{"urls":"http://am:9093"}}"#, #"alertmanager.urls: expected an array"#),
+            (#"{"durability":"sometimes"}"#, #"durability: expected one of process_crash, power_loss; got "sometimes""#),
+            (#"{"durability":"powerloss"}"#, #"durability: expected one of process_crash, power_loss; got "powerloss"; did you mean "power_loss"?"#),
+            (#"{"remediation":{"retrain":{"kind":"jobs"}}}"#, #"remediation.retrain.kind: expected one of job, argo, webhook; got "jobs"; did you mean "job"?"#),
         ] {
             try text.write(toFile: file, atomically: true, encoding: .utf8)
             XCTAssertThrowsError(try ServerConfiguration.load(file: file)) { error in
                 XCTAssertTrue("\(error)".hasPrefix("\(file): \(expected)"), "\(error)")
             }
         }
+        try #"{"durability":"power_loss"}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ServerConfiguration.load(file: file).durability, .powerLoss)
         var cfg = ServerConfiguration()
-        cfg.durability = "sometimes"
-        XCTAssertThrowsError(try cfg.validate()) { XCTAssertTrue("\($0)".contains("durability must be process_crash or power_loss")) }
-        cfg = ServerConfiguration()
         cfg.models = ["bad name": ModelSettings(features: [.init(name: "a", kind: .numeric)])]
         XCTAssertThrowsError(try cfg.validate()) { XCTAssertTrue("\($0)".contains("must match")) }
     }

@@ -25,7 +25,7 @@ public struct ConfigurationIssue: Sendable, Equatable, CustomStringConvertible {
         case .valueNotFound(let type, let ctx):
             self.init(path: codingPathText(ctx.codingPath), message: "expected \(expectedKind(type)), found null")
         case .keyNotFound(let key, let ctx):
-            self.init(path: codingPathText(ctx.codingPath + [key]), message: "required key is missing")
+            self.init(path: codingPathText(ctx.codingPath + [key]), message: "required field is missing")
         case .dataCorrupted(let ctx):
             // JSONDecoder's words for 1.5 (or 1e30) where an integer belongs.
             if ctx.debugDescription.contains("does not fit in") {
@@ -40,8 +40,8 @@ public struct ConfigurationIssue: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// `path: message` (`the document: message` at the top).
-    public var description: String { "\(path.isEmpty ? "the document" : path): \(message)" }
+    /// `path: message` (the message alone for the document as a whole).
+    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 
 /// A decoding error in words: which key (its full path), what was wrong.
