@@ -28,7 +28,8 @@ public struct ConfigurationIssue: Sendable, Equatable, CustomStringConvertible {
             self.init(path: codingPathText(ctx.codingPath + [key]), message: "required field is missing")
         case .dataCorrupted(let ctx):
             // JSONDecoder's words for 1.5 (or 1e30) where an integer belongs.
-            if ctx.debugDescription.contains("does not fit in") {
+            let said = ctx.debugDescription + (ctx.underlyingError.map { " \($0)" } ?? "")
+            if said.contains("does not fit in") || said.contains("numberIsNotRepresentable") {
                 self.init(path: codingPathText(ctx.codingPath), message: "expected an integer")
             } else if let underlying = ctx.underlyingError {
                 self.init(path: codingPathText(ctx.codingPath), message: "\(ctx.debugDescription) (\(underlying.localizedDescription))")
@@ -89,6 +90,9 @@ public final class ConfigurationErrorCollector: @unchecked Sendable {
         let issue: ConfigurationIssue
         if let e = error as? DecodingError {
             issue = ConfigurationIssue(e)
+        } else if "\(error)".contains("numberIsNotRepresentableInSwift") {
+            // swift-foundation's JSONDecoder throws its own error for 1.5 where an integer belongs.
+            issue = ConfigurationIssue(path: codingPathText(path), message: "expected an integer")
         } else {
             issue = ConfigurationIssue(path: codingPathText(path), message: "\(error)")
         }

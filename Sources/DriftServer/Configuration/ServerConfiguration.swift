@@ -1,4 +1,5 @@
 import DriftCore
+import DriftIngest
 import DriftStore
 import Foundation
 
@@ -118,7 +119,8 @@ public struct ServerConfiguration: Sendable, Codable {
     }
 
     /// What `driftwatch config check` reports: the effective configuration, or every problem
-    /// (decoding problems first, each at its key path; then the validation of each block), and
+    /// (the decoding problems, each at its key path, sorted by path; when there are none, the
+    /// validation problems of each block), and
     /// the `DRIFTWATCH_*` variables skipped because they name no key.
     public static func check(file: String?, environment: [String: String] = [:],
                              flags: [(path: String, value: ConfigurationValue)] = [])
@@ -129,7 +131,12 @@ public struct ServerConfiguration: Sendable, Codable {
                 return (nil, [ConfigurationIssue(path: "", message: "cannot read the config file")], [])
             }
             do {
+                // The strict parser of request bodies first: Foundation's accepts trailing commas
+                // and gives no position.
+                try checkJSONSyntax(Array(data))
                 layers.file = try JSONDecoder().decode(ConfigurationValue.self, from: data)
+            } catch let e as IngestDecodingError {
+                return (nil, [ConfigurationIssue(path: "", message: "not valid JSON: \(e.message)")], [])
             } catch {
                 return (nil, [ConfigurationIssue(path: "", message: "not valid JSON (\(jsonSyntaxReason(error)))")], [])
             }
@@ -146,7 +153,8 @@ public struct ServerConfiguration: Sendable, Codable {
         let decoded = collector.collect { () throws -> ServerConfiguration in
             try JSONDecoder().decode(ServerConfiguration.self, from: JSONEncoder().encode(merged.document))
         }
-        var issues = collector.issues
+        // By path: a stable order (dictionaries such as `models` decode in no fixed order).
+        var issues = collector.issues.enumerated().sorted { ($0.element.path, $0.offset) < ($1.element.path, $1.offset) }.map(\.element)
         if let decoded, issues.isEmpty {
             issues = decoded.validationErrors().map { ConfigurationIssue(path: "", message: $0.message) }
         }
