@@ -38,7 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw UserFacingError(message: e.message)
         }
         for skipped in ServerConfiguration.check(file: nil, environment: ProcessInfo.processInfo.environment).skippedEnvironment
-            where skipped.name != "DRIFTWATCH_TOKEN" {
+            where !Self.nonConfigurationVariables.contains(skipped.name) {
             let hint = skipped.suggestion.map { "; did you mean \($0)?" } ?? ""
             FileHandle.standardError.write(Data("driftwatch: ignoring \(skipped.name): it names no configuration key\(hint)\n".utf8))
         }
@@ -47,6 +47,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try await runService(cfg, level: level)
     }
+
+    /// DRIFTWATCH_* variables that are not configuration: the CLI client's token and the
+    /// binary the manifest validator runs.
+    static let nonConfigurationVariables: Set<String> = ["DRIFTWATCH_TOKEN", "DRIFTWATCH_BIN"]
 
     /// The flags given, as values at configuration key paths: the top layer of
     /// `ServerConfiguration.resolve` (flags > DRIFTWATCH_* > file > defaults).

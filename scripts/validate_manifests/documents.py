@@ -29,7 +29,11 @@ StrictLoader.add_constructor("tag:yaml.org,2002:value", _value)
 
 def load_documents(path, display):
     try:
-        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
     except OSError as e:
         fail(display, None, f"cannot read: {e.strerror}")
         return None
