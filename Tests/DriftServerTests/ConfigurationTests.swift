@@ -37,6 +37,8 @@ final class ConfigurationTests: XCTestCase {
             (#"{"alertmanager":{"urls":"http://am:9093"}}"#, #"alertmanager.urls: expected an array"#),
             (#"{"durability":"sometimes"}"#, #"durability: expected one of process_crash, power_loss; got "sometimes""#),
             (#"{"durability":"powerloss"}"#, #"durability: expected one of process_crash, power_loss; got "powerloss"; did you mean "power_loss"?"#),
+            (#"{"models":{"m":{"detector":{"binning":"quantiles"}}}}"#,
+             #"models.m.detector.binning: expected one of quantile, evidently, nannyml; got "quantiles"; did you mean "quantile"?"#),
             (#"{"remediation":{"retrain":{"kind":"jobs"}}}"#, #"remediation.retrain.kind: expected one of job, argo, webhook; got "jobs"; did you mean "job"?"#),
         ] {
             try text.write(toFile: file, atomically: true, encoding: .utf8)

@@ -111,6 +111,7 @@ public final class ConfigurationErrorCollector: @unchecked Sendable {
     }
 }
 
+/// Strict containers for configuration blocks.
 extension Decoder {
     /// The keyed container of a configuration block, after refusing keys `Keys` does not declare
     /// (see `rejectUnknownKeys`).
@@ -120,12 +121,29 @@ extension Decoder {
     }
 }
 
+/// Reading a configuration block's keys against its defaults.
 extension KeyedDecodingContainer {
     /// The value at `key`, or `fallback` (the block's default) when the key is absent. A present
     /// but invalid value is an error; while collecting it is recorded and the default kept.
     public func value<T: Decodable>(_ key: Key, or fallback: @autoclosure () -> T) throws -> T {
         do {
             return try decodeIfPresent(T.self, forKey: key) ?? fallback()
+        } catch {
+            guard let collector = ConfigurationErrorCollector.current else { throw error }
+            collector.record(error, at: codingPath + [key])
+            return fallback()
+        }
+    }
+
+    /// A value with a closed set of spellings (an enum, also one declared in DriftStats, which
+    /// cannot adopt `ConfigurationEnum`): a wrong spelling lists the right ones and suggests the
+    /// nearest. Absent: `fallback`.
+    public func value<T: RawRepresentable & CaseIterable & Decodable>(_ key: Key, or fallback: @autoclosure () -> T) throws -> T
+    where T.RawValue == String {
+        do {
+            guard let text = try decodeIfPresent(String.self, forKey: key) else { return fallback() }
+            guard let v = T(rawValue: text) else { throw spellingError(text, T.allCases.map(\.rawValue), at: codingPath + [key]) }
+            return v
         } catch {
             guard let collector = ConfigurationErrorCollector.current else { throw error }
             collector.record(error, at: codingPath + [key])
@@ -150,15 +168,11 @@ extension KeyedDecodingContainer {
 /// did you mean "job"?`).
 public protocol ConfigurationEnum: RawRepresentable, CaseIterable, Codable, Sendable where RawValue == String {}
 
+/// Decoding by spelling, with the spellings listed (and the nearest suggested) on a mistake.
 extension ConfigurationEnum {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let value = Self(rawValue: text) else {
-            let names = Self.allCases.map(\.rawValue)
-            var message = "expected one of \(names.joined(separator: ", ")); got \"\(text)\""
-            if let near = nearestName(to: text, in: names) { message += "; did you mean \"\(near)\"?" }
-            throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: decoder.codingPath, debugDescription: message))
-        }
+        guard let value = Self(rawValue: text) else { throw spellingError(text, Self.allCases.map(\.rawValue), at: decoder.codingPath) }
         self = value
     }
 
@@ -166,6 +180,13 @@ extension ConfigurationEnum {
         var c = encoder.singleValueContainer()
         try c.encode(rawValue)
     }
+}
+
+/// `expected one of a, b; got "x"; did you mean "a"?` at `path`.
+func spellingError(_ text: String, _ names: [String], at path: [any CodingKey]) -> DecodingError {
+    var message = "expected one of \(names.joined(separator: ", ")); got \"\(text)\""
+    if let near = nearestName(to: text, in: names) { message += "; did you mean \"\(near)\"?" }
+    return DecodingError.dataCorrupted(DecodingError.Context(codingPath: path, debugDescription: message))
 }
 
 /// Decodes each entry of a configuration dictionary on its own, so that while collecting, one
