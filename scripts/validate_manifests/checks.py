@@ -2,12 +2,12 @@
 InferenceServices, ServiceMonitors against Services, PrometheusRule against rules/, RBAC, the
 tokens Secret, logger targets and the kustomization's file list."""
 import glob
-import sys
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from urllib.parse import urlparse
 
@@ -18,6 +18,7 @@ from .context import GPU
 from .documents import StrictLoader
 from .driftwatch_config import config_check
 from .report import fail, file_labels, file_order
+from .schemas import cr_validator, schema_errors
 from .util import as_dict, as_list, dig, jpath, label_of, FRAMEWORKS
 
 # ---------------------------------------------------------------- (e) pods: restartPolicy, images, GPUs

@@ -97,8 +97,8 @@ public struct ServerConfiguration: Sendable, Codable {
         kserveWithoutToken = try c.value(.kserveWithoutToken, or: d.kserveWithoutToken)
     }
 
-    /// The configuration of a file alone (defaults under it), checked; the first error thrown
-    /// with the file's name.
+    /// The configuration of a file alone (defaults under it), checked; every problem thrown,
+    /// one `FILE: path: message` per line.
     public static func load(file: String) throws -> ServerConfiguration {
         try resolve(file: file)
     }

@@ -62,6 +62,29 @@ class HelperTests(unittest.TestCase):
         self.assertIn("duplicate key 'a'", report.failures[0][2])
 
 
+class KindTests(unittest.TestCase):
+    """Each kind's checks run (and a bad value is a failure, not a crash: exit 1, never 2)."""
+
+    def test_argo_submit_body(self):
+        body = {"namespace": "ml", "resourceKind": "WorkflowTemplate", "resourceName": "fraud-retrain",
+                "submitOptions": {"generateName": "dw-retrain-", "parameters": ["model=fraud"]}}
+        with tempfile.TemporaryDirectory() as d:
+            status, out, err = run("--files-only", write(d, "submit.json", json.dumps(body)))
+            self.assertEqual(status, 0, out + err)
+            self.assertIn("Argo submit WorkflowTemplate/fraud-retrain", out)
+            body["submitOptions"]["bogus"] = 1
+            status, out, err = run("--files-only", write(d, "submit.json", json.dumps(body)))
+            self.assertEqual(status, 1, out + err)
+
+    def test_job_restart_policy(self):
+        job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "train"},
+               "spec": {"template": {"spec": {"restartPolicy": "Always", "containers": [{"name": "t", "image": "trainer:1"}]}}}}
+        with tempfile.TemporaryDirectory() as d:
+            status, out, err = run("--files-only", write(d, "job.json", json.dumps(job)))
+        self.assertEqual(status, 1, out + err)
+        self.assertIn("restartPolicy", out)
+
+
 def config_map(config):
     return json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "driftwatch-config", "namespace": "driftwatch"},
                        "data": {"driftwatch.json": json.dumps(config)}})
