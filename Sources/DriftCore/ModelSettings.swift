@@ -203,7 +203,9 @@ public struct QualitySpec: Sendable, Codable, Equatable {
     /// A categorical feature to break quality down by.
     public var segment: String?
     /// The metric that decides degradation: `roc_auc` (binary) / `rmse` (regression) by default.
-    public var metric: String
+    public var qualityMetric: QualityMetric
+    /// `qualityMetric`'s name (as metrics, reports and episodes show it).
+    public var metric: String { qualityMetric.rawValue }
     /// Degraded when the metric is worse than the baseline's by more than this.
     public var tolerance: Double
     /// A window's quality counts once it has this many labelled rows.
@@ -214,20 +216,21 @@ public struct QualitySpec: Sendable, Codable, Equatable {
     public var confirm: ModelSettings.ConfirmSpec
     public var resolve: ModelSettings.ResolveSpec
 
-    public static let binaryMetrics = ["roc_auc", "average_precision", "precision", "recall", "f1", "accuracy", "log_loss", "brier", "expected_calibration_error"]
-    public static let regressionMetrics = ["mae", "rmse", "mape", "r2"]
+    /// The names of the metrics of each task.
+    public static let binaryMetrics = QualityMetric.binary.map(\.rawValue)
+    public static let regressionMetrics = QualityMetric.regression.map(\.rawValue)
 
     /// Metrics where larger is better (the others are errors: smaller is better).
-    public var higherIsBetter: Bool { ["roc_auc", "average_precision", "precision", "recall", "f1", "accuracy", "r2"].contains(metric) }
+    public var higherIsBetter: Bool { qualityMetric.higherIsBetter }
 
-    public init(task: Task, threshold: Double = 0.5, label: String = "label", segment: String? = nil, metric: String? = nil,
+    public init(task: Task, threshold: Double = 0.5, label: String = "label", segment: String? = nil, metric: QualityMetric? = nil,
                 tolerance: Double = 0.05, minLabelledRows: Int = 200, labelHorizonHours: Double = 168,
                 confirm: ModelSettings.ConfirmSpec = .init(windows: 2, of: 3), resolve: ModelSettings.ResolveSpec = .init(cleanWindows: 2)) {
         self.task = task
         self.threshold = threshold
         self.label = label
         self.segment = segment
-        self.metric = metric ?? (task == .binary ? "roc_auc" : "rmse")
+        self.qualityMetric = metric ?? (task == .binary ? .rocAUC : .rmse)
         self.tolerance = tolerance
         self.minLabelledRows = minLabelledRows
         self.labelHorizonHours = labelHorizonHours
@@ -236,7 +239,7 @@ public struct QualitySpec: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case task, threshold, label, segment, metric, tolerance, minLabelledRows = "min_labelled_rows"
+        case task, threshold, label, segment, qualityMetric = "metric", tolerance, minLabelledRows = "min_labelled_rows"
         case labelHorizonHours = "label_horizon_hours", confirm, resolve
     }
 
@@ -248,7 +251,7 @@ public struct QualitySpec: Sendable, Codable, Equatable {
         threshold = try c.value(.threshold, or: d.threshold)
         label = try c.value(.label, or: d.label)
         segment = try c.optional(.segment)
-        metric = try c.value(.metric, or: d.metric)
+        qualityMetric = try c.value(.qualityMetric, or: d.qualityMetric)
         tolerance = try c.value(.tolerance, or: d.tolerance)
         minLabelledRows = try c.value(.minLabelledRows, or: d.minLabelledRows)
         labelHorizonHours = try c.value(.labelHorizonHours, or: d.labelHorizonHours)
@@ -259,7 +262,7 @@ public struct QualitySpec: Sendable, Codable, Equatable {
     public func validate() throws {
         func fail(_ m: String) -> ConfigError { ConfigError(message: "quality: " + m) }
         let allowed = task == .binary ? Self.binaryMetrics : Self.regressionMetrics
-        guard allowed.contains(metric) else { throw fail("metric \"\(metric)\" is not one of \(allowed.joined(separator: ", ")) for task \(task.rawValue)") }
+        guard (task == .binary ? QualityMetric.binary : QualityMetric.regression).contains(qualityMetric) else { throw fail("metric \"\(metric)\" is not one of \(allowed.joined(separator: ", ")) for task \(task.rawValue)") }
         if task == .binary { guard threshold > 0 && threshold < 1 else { throw fail("threshold must be in (0, 1), got \(threshold)") } }
         guard tolerance >= 0 else { throw fail("tolerance must be ≥ 0") }
         guard minLabelledRows >= 1 else { throw fail("min_labelled_rows must be ≥ 1") }
@@ -268,6 +271,20 @@ public struct QualitySpec: Sendable, Codable, Equatable {
         guard resolve.cleanWindows >= 1 else { throw fail("resolve.clean_windows must be ≥ 1") }
         guard isValidFeatureName(label) else { throw fail("label column name \"\(label)\" is not allowed") }
     }
+}
+
+/// `quality.metric`: the metric that decides whether a model's quality degraded.
+public enum QualityMetric: String, ConfigurationEnum {
+    case rocAUC = "roc_auc", averagePrecision = "average_precision", precision, recall, f1, accuracy
+    case logLoss = "log_loss", brier, expectedCalibrationError = "expected_calibration_error"
+    case mae, rmse, mape, r2
+
+    /// The metrics of a binary classifier's scores, and of a regression's predictions.
+    public static let binary: [QualityMetric] = [.rocAUC, .averagePrecision, .precision, .recall, .f1, .accuracy, .logLoss, .brier, .expectedCalibrationError]
+    public static let regression: [QualityMetric] = [.mae, .rmse, .mape, .r2]
+
+    /// Larger is better (the others are errors: smaller is better).
+    public var higherIsBetter: Bool { [.rocAUC, .averagePrecision, .precision, .recall, .f1, .accuracy, .r2].contains(self) }
 }
 
 /// `kserve` in the model settings: `{"output": "NAME"}`. A KServe response with one output

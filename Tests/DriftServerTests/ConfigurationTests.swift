@@ -39,6 +39,8 @@ final class ConfigurationTests: XCTestCase {
             (#"{"durability":"powerloss"}"#, #"durability: expected one of process_crash, power_loss; got "powerloss"; did you mean "power_loss"?"#),
             (#"{"models":{"m":{"detector":{"binning":"quantiles"}}}}"#,
              #"models.m.detector.binning: expected one of quantile, evidently, nannyml; got "quantiles"; did you mean "quantile"?"#),
+            (#"{"models":{"m":{"quality":{"task":"binary","metric":"roc-auc"}}}}"#,
+             #"models.m.quality.metric: expected one of roc_auc, average_precision, precision"#),
             (#"{"remediation":{"retrain":{"kind":"jobs"}}}"#, #"remediation.retrain.kind: expected one of job, argo, webhook; got "jobs"; did you mean "job"?"#),
         ] {
             try text.write(toFile: file, atomically: true, encoding: .utf8)
