@@ -2,7 +2,7 @@ import DriftStats
 import Foundation
 
 /// Where a feature's effect-size threshold comes from.
-public enum ThresholdCalibration: String, Sendable, Codable, CaseIterable {
+public enum ThresholdCalibration: String, ConfigurationEnum {
     /// `psi_threshold` (default 0.1) for every window size.
     case fixed
     /// Mean + k·σ of the metric over baseline chunks of the live window's size (NannyML's

@@ -1,13 +1,13 @@
 import DriftStats
 
 /// How p-values are corrected across the features of one window.
-public enum PValueCorrection: String, Sendable, Codable, CaseIterable {
+public enum PValueCorrection: String, ConfigurationEnum {
     case bh, by, bonferroni, none
 }
 
 /// How the model's prediction (score) column counts in the window verdict. It is evaluated
 /// like a feature but on its own — outside the features' p-value correction and drifted share.
-public enum PredictionRule: String, Sendable, Codable, CaseIterable {
+public enum PredictionRule: String, ConfigurationEnum {
     /// The prediction drifting with at least a moderate effect (`EffectBand.moderate`: corrected
     /// p < `alpha` and PSI ≥ `psi_threshold`; calibrated, PSI also ≥ `psi_threshold` plus the
     /// chunks' mean PSI) makes the window drifted: the default. The score is what the model's
@@ -62,32 +62,28 @@ public struct DetectorConfig: Sendable, Codable, Equatable {
         case calibration, calibrationK = "calibration_k"
     }
 
-    /// Unknown keys are errors that name the key (a misspelt `"major_ps"` silently falling back
-    /// to the default is the worst kind of configuration bug).
+    /// Unknown keys are errors that name the key's path (a misspelt `"major_ps"` silently falling
+    /// back to the default is the worst kind of configuration bug); absent keys take the defaults
+    /// above.
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = DetectorConfig()
-        alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? d.alpha
-        psiThreshold = try c.decodeIfPresent(Double.self, forKey: .psiThreshold) ?? d.psiThreshold
-        driftShare = try c.decodeIfPresent(Double.self, forKey: .driftShare) ?? d.driftShare
+        alpha = try c.value(.alpha, or: d.alpha)
+        psiThreshold = try c.value(.psiThreshold, or: d.psiThreshold)
+        driftShare = try c.value(.driftShare, or: d.driftShare)
         // Absent: the default; an explicit null turns the rule off.
-        if c.contains(.majorPSI) {
-            majorPSI = try c.decodeNil(forKey: .majorPSI) ? nil : try c.decode(Double.self, forKey: .majorPSI)
-        } else {
-            majorPSI = d.majorPSI
-        }
-        predictionRule = try c.decodeIfPresent(PredictionRule.self, forKey: .predictionRule) ?? d.predictionRule
-        binning = try c.decodeIfPresent(BinningPreset.self, forKey: .binning) ?? d.binning
-        bins = try c.decodeIfPresent(Int.self, forKey: .bins) ?? d.bins
-        psiEpsilon = try c.decodeIfPresent(Double.self, forKey: .psiEpsilon) ?? d.psiEpsilon
-        jsBase = try c.decodeIfPresent(Double.self, forKey: .jsBase) ?? d.jsBase
-        ksMethod = try c.decodeIfPresent(KSMethod.self, forKey: .ksMethod) ?? d.ksMethod
-        chiSquare = try c.decodeIfPresent(ChiSquareKind.self, forKey: .chiSquare) ?? d.chiSquare
-        correction = try c.decodeIfPresent(PValueCorrection.self, forKey: .correction) ?? d.correction
-        minCurrentValues = try c.decodeIfPresent(Int.self, forKey: .minCurrentValues) ?? d.minCurrentValues
-        calibration = try c.decodeIfPresent(ThresholdCalibration.self, forKey: .calibration) ?? d.calibration
-        calibrationK = try c.decodeIfPresent(Double.self, forKey: .calibrationK) ?? d.calibrationK
+        majorPSI = c.contains(.majorPSI) ? try c.optional(.majorPSI) : d.majorPSI
+        predictionRule = try c.value(.predictionRule, or: d.predictionRule)
+        binning = try c.value(.binning, or: d.binning)
+        bins = try c.value(.bins, or: d.bins)
+        psiEpsilon = try c.value(.psiEpsilon, or: d.psiEpsilon)
+        jsBase = try c.value(.jsBase, or: d.jsBase)
+        ksMethod = try c.value(.ksMethod, or: d.ksMethod)
+        chiSquare = try c.value(.chiSquare, or: d.chiSquare)
+        correction = try c.value(.correction, or: d.correction)
+        minCurrentValues = try c.value(.minCurrentValues, or: d.minCurrentValues)
+        calibration = try c.value(.calibration, or: d.calibration)
+        calibrationK = try c.value(.calibrationK, or: d.calibrationK)
         try validate()
     }
 
@@ -144,6 +140,7 @@ public struct DetectorConfig: Sendable, Codable, Equatable {
     }
 }
 
+/// A setting that decodes but cannot work (out of range, contradicting another), in words.
 public struct ConfigError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }

@@ -5,6 +5,7 @@ public let multivariateEvidenceName = "(multivariate)"
 
 /// A monitored model's schema and settings: the body of `PUT /v1/models/{model}`.
 public struct ModelSettings: Sendable, Codable, Equatable {
+    /// One input column (or the prediction): its name and whether it is numeric or categorical.
     public struct FeatureSpec: Sendable, Codable, Equatable {
         public var name: String
         public var kind: FeatureKind
@@ -14,10 +15,9 @@ public struct ModelSettings: Sendable, Codable, Equatable {
         }
         enum CodingKeys: String, CodingKey, CaseIterable { case name, kind }
         public init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            name = try c.decode(String.self, forKey: .name)
-            kind = try c.decode(FeatureKind.self, forKey: .kind)
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+            name = try c.required(.name)
+            kind = try c.required(.kind)
         }
     }
 
@@ -31,10 +31,9 @@ public struct ModelSettings: Sendable, Codable, Equatable {
         }
         enum CodingKeys: String, CodingKey, CaseIterable { case rows, seconds }
         public init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            rows = try c.decodeIfPresent(Int.self, forKey: .rows)
-            seconds = try c.decodeIfPresent(Double.self, forKey: .seconds)
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+            rows = try c.optional(.rows)
+            seconds = try c.optional(.seconds)
         }
     }
 
@@ -48,10 +47,9 @@ public struct ModelSettings: Sendable, Codable, Equatable {
         }
         enum CodingKeys: String, CodingKey, CaseIterable { case windows, of }
         public init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            windows = try c.decode(Int.self, forKey: .windows)
-            of = try c.decode(Int.self, forKey: .of)
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+            windows = try c.required(.windows)
+            of = try c.required(.of)
         }
     }
 
@@ -61,8 +59,7 @@ public struct ModelSettings: Sendable, Codable, Equatable {
         enum CodingKeys: String, CodingKey, CaseIterable { case cleanWindows = "clean_windows" }
         public init(cleanWindows: Int) { self.cleanWindows = cleanWindows }
         public init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
-            cleanWindows = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .cleanWindows)
+            cleanWindows = try decoder.strictContainer(keyedBy: CodingKeys.self).required(.cleanWindows)
         }
     }
 
@@ -88,15 +85,15 @@ public struct ModelSettings: Sendable, Codable, Equatable {
     /// the defaults when nil.
     public var kserve: KServeSpec?
 
+    /// `multivariate`: PCA reconstruction-error drift over all numeric features together.
     public struct MultivariateSpec: Sendable, Codable, Equatable {
         /// PCA components kept to explain this share of the baseline's variance.
         public var varianceShare: Double
         public init(varianceShare: Double = 0.65) { self.varianceShare = varianceShare }
         enum CodingKeys: String, CodingKey, CaseIterable { case varianceShare = "variance_share" }
         public init(from decoder: Decoder) throws {
-            try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            varianceShare = try c.decodeIfPresent(Double.self, forKey: .varianceShare) ?? 0.65
+            let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+            varianceShare = try c.value(.varianceShare, or: MultivariateSpec().varianceShare)
         }
     }
 
@@ -126,20 +123,20 @@ public struct ModelSettings: Sendable, Codable, Equatable {
     }
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        features = try c.decodeIfPresent([FeatureSpec].self, forKey: .features) ?? []
-        prediction = try c.decodeIfPresent(FeatureSpec.self, forKey: .prediction)
-        window = try c.decodeIfPresent(WindowSpec.self, forKey: .window) ?? Self.defaultWindow
-        minRows = try c.decodeIfPresent(Int.self, forKey: .minRows) ?? 100
-        detector = try c.decodeIfPresent(DetectorConfig.self, forKey: .detector) ?? DetectorConfig()
-        confirm = try c.decodeIfPresent(ConfirmSpec.self, forKey: .confirm) ?? Self.defaultConfirm
-        resolve = try c.decodeIfPresent(ResolveSpec.self, forKey: .resolve) ?? Self.defaultResolve
-        retentionHours = try c.decodeIfPresent(Double.self, forKey: .retentionHours) ?? 168
-        quality = try c.decodeIfPresent(QualitySpec.self, forKey: .quality)
-        multivariate = try c.decodeIfPresent(MultivariateSpec.self, forKey: .multivariate)
-        mlflow = try c.decodeIfPresent(MLflowSpec.self, forKey: .mlflow)
-        kserve = try c.decodeIfPresent(KServeSpec.self, forKey: .kserve)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        let d = ModelSettings(features: [])
+        features = try c.value(.features, or: d.features)
+        prediction = try c.optional(.prediction)
+        window = try c.value(.window, or: d.window)
+        minRows = try c.value(.minRows, or: d.minRows)
+        detector = try c.value(.detector, or: d.detector)
+        confirm = try c.value(.confirm, or: d.confirm)
+        resolve = try c.value(.resolve, or: d.resolve)
+        retentionHours = try c.value(.retentionHours, or: d.retentionHours)
+        quality = try c.optional(.quality)
+        multivariate = try c.optional(.multivariate)
+        mlflow = try c.optional(.mlflow)
+        kserve = try c.optional(.kserve)
     }
 
     /// Checks everything a person could get wrong, with a message that says how to fix it.
@@ -196,7 +193,8 @@ public struct ModelSettings: Sendable, Codable, Equatable {
 
 /// `quality` in the model settings: what the labels are and how quality is judged.
 public struct QualitySpec: Sendable, Codable, Equatable {
-    public enum Task: String, Sendable, Codable { case binary, regression }
+    /// What the labels are: classes (scores against 0/1 labels) or numbers.
+    public enum Task: String, ConfigurationEnum { case binary, regression }
     public var task: Task
     /// Binary: predicted positive when score ≥ threshold.
     public var threshold: Double
@@ -205,7 +203,9 @@ public struct QualitySpec: Sendable, Codable, Equatable {
     /// A categorical feature to break quality down by.
     public var segment: String?
     /// The metric that decides degradation: `roc_auc` (binary) / `rmse` (regression) by default.
-    public var metric: String
+    public var qualityMetric: QualityMetric
+    /// `qualityMetric`'s name (as metrics, reports and episodes show it).
+    public var metric: String { qualityMetric.rawValue }
     /// Degraded when the metric is worse than the baseline's by more than this.
     public var tolerance: Double
     /// A window's quality counts once it has this many labelled rows.
@@ -216,20 +216,21 @@ public struct QualitySpec: Sendable, Codable, Equatable {
     public var confirm: ModelSettings.ConfirmSpec
     public var resolve: ModelSettings.ResolveSpec
 
-    public static let binaryMetrics = ["roc_auc", "average_precision", "precision", "recall", "f1", "accuracy", "log_loss", "brier", "expected_calibration_error"]
-    public static let regressionMetrics = ["mae", "rmse", "mape", "r2"]
+    /// The names of the metrics of each task.
+    public static let binaryMetrics = QualityMetric.binary.map(\.rawValue)
+    public static let regressionMetrics = QualityMetric.regression.map(\.rawValue)
 
     /// Metrics where larger is better (the others are errors: smaller is better).
-    public var higherIsBetter: Bool { ["roc_auc", "average_precision", "precision", "recall", "f1", "accuracy", "r2"].contains(metric) }
+    public var higherIsBetter: Bool { qualityMetric.higherIsBetter }
 
-    public init(task: Task, threshold: Double = 0.5, label: String = "label", segment: String? = nil, metric: String? = nil,
+    public init(task: Task, threshold: Double = 0.5, label: String = "label", segment: String? = nil, metric: QualityMetric? = nil,
                 tolerance: Double = 0.05, minLabelledRows: Int = 200, labelHorizonHours: Double = 168,
                 confirm: ModelSettings.ConfirmSpec = .init(windows: 2, of: 3), resolve: ModelSettings.ResolveSpec = .init(cleanWindows: 2)) {
         self.task = task
         self.threshold = threshold
         self.label = label
         self.segment = segment
-        self.metric = metric ?? (task == .binary ? "roc_auc" : "rmse")
+        self.qualityMetric = metric ?? (task == .binary ? .rocAUC : .rmse)
         self.tolerance = tolerance
         self.minLabelledRows = minLabelledRows
         self.labelHorizonHours = labelHorizonHours
@@ -238,31 +239,30 @@ public struct QualitySpec: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case task, threshold, label, segment, metric, tolerance, minLabelledRows = "min_labelled_rows"
+        case task, threshold, label, segment, qualityMetric = "metric", tolerance, minLabelledRows = "min_labelled_rows"
         case labelHorizonHours = "label_horizon_hours", confirm, resolve
     }
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let task = try c.decode(Task.self, forKey: .task)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        let task: Task = try c.required(.task)
         let d = QualitySpec(task: task)
         self.task = task
-        threshold = try c.decodeIfPresent(Double.self, forKey: .threshold) ?? d.threshold
-        label = try c.decodeIfPresent(String.self, forKey: .label) ?? d.label
-        segment = try c.decodeIfPresent(String.self, forKey: .segment)
-        metric = try c.decodeIfPresent(String.self, forKey: .metric) ?? d.metric
-        tolerance = try c.decodeIfPresent(Double.self, forKey: .tolerance) ?? d.tolerance
-        minLabelledRows = try c.decodeIfPresent(Int.self, forKey: .minLabelledRows) ?? d.minLabelledRows
-        labelHorizonHours = try c.decodeIfPresent(Double.self, forKey: .labelHorizonHours) ?? d.labelHorizonHours
-        confirm = try c.decodeIfPresent(ModelSettings.ConfirmSpec.self, forKey: .confirm) ?? d.confirm
-        resolve = try c.decodeIfPresent(ModelSettings.ResolveSpec.self, forKey: .resolve) ?? d.resolve
+        threshold = try c.value(.threshold, or: d.threshold)
+        label = try c.value(.label, or: d.label)
+        segment = try c.optional(.segment)
+        qualityMetric = try c.value(.qualityMetric, or: d.qualityMetric)
+        tolerance = try c.value(.tolerance, or: d.tolerance)
+        minLabelledRows = try c.value(.minLabelledRows, or: d.minLabelledRows)
+        labelHorizonHours = try c.value(.labelHorizonHours, or: d.labelHorizonHours)
+        confirm = try c.value(.confirm, or: d.confirm)
+        resolve = try c.value(.resolve, or: d.resolve)
     }
 
     public func validate() throws {
         func fail(_ m: String) -> ConfigError { ConfigError(message: "quality: " + m) }
         let allowed = task == .binary ? Self.binaryMetrics : Self.regressionMetrics
-        guard allowed.contains(metric) else { throw fail("metric \"\(metric)\" is not one of \(allowed.joined(separator: ", ")) for task \(task.rawValue)") }
+        guard (task == .binary ? QualityMetric.binary : QualityMetric.regression).contains(qualityMetric) else { throw fail("metric \"\(metric)\" is not one of \(allowed.joined(separator: ", ")) for task \(task.rawValue)") }
         if task == .binary { guard threshold > 0 && threshold < 1 else { throw fail("threshold must be in (0, 1), got \(threshold)") } }
         guard tolerance >= 0 else { throw fail("tolerance must be ≥ 0") }
         guard minLabelledRows >= 1 else { throw fail("min_labelled_rows must be ≥ 1") }
@@ -271,6 +271,20 @@ public struct QualitySpec: Sendable, Codable, Equatable {
         guard resolve.cleanWindows >= 1 else { throw fail("resolve.clean_windows must be ≥ 1") }
         guard isValidFeatureName(label) else { throw fail("label column name \"\(label)\" is not allowed") }
     }
+}
+
+/// `quality.metric`: the metric that decides whether a model's quality degraded.
+public enum QualityMetric: String, ConfigurationEnum {
+    case rocAUC = "roc_auc", averagePrecision = "average_precision", precision, recall, f1, accuracy
+    case logLoss = "log_loss", brier, expectedCalibrationError = "expected_calibration_error"
+    case mae, rmse, mape, r2
+
+    /// The metrics of a binary classifier's scores, and of a regression's predictions.
+    public static let binary: [QualityMetric] = [.rocAUC, .averagePrecision, .precision, .recall, .f1, .accuracy, .logLoss, .brier, .expectedCalibrationError]
+    public static let regression: [QualityMetric] = [.mae, .rmse, .mape, .r2]
+
+    /// Larger is better (the others are errors: smaller is better).
+    public var higherIsBetter: Bool { [.rocAUC, .averagePrecision, .precision, .recall, .f1, .accuracy, .r2].contains(self) }
 }
 
 /// `kserve` in the model settings: `{"output": "NAME"}`. A KServe response with one output
@@ -286,8 +300,7 @@ public struct KServeSpec: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey, CaseIterable { case output }
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
-        output = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .output)
+        output = try decoder.strictContainer(keyedBy: CodingKeys.self).optional(.output)
     }
 
     public func validate() throws {
@@ -365,18 +378,18 @@ public struct MLflowSpec: Sendable, Codable, Equatable {
     }
 
     public init(from decoder: Decoder) throws {
-        try rejectUnknownKeys(in: decoder, allowed: CodingKeys.self)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        url = try c.decode(String.self, forKey: .url)
-        model = try c.decode(String.self, forKey: .model)
-        alias = try c.decodeIfPresent(String.self, forKey: .alias)
-        stage = try c.decodeIfPresent(String.self, forKey: .stage)
-        tokenFile = try c.decodeIfPresent(String.self, forKey: .tokenFile)
-        tokenEnv = try c.decodeIfPresent(String.self, forKey: .tokenEnv)
-        baselineArtifact = try c.decodeIfPresent(String.self, forKey: .baselineArtifact) ?? "data/train.csv"
-        experiment = try c.decodeIfPresent(String.self, forKey: .experiment) ?? "driftwatch-monitoring"
-        pollSeconds = try c.decodeIfPresent(Double.self, forKey: .pollSeconds) ?? 60
-        promoteAlias = try c.decodeIfPresent(String.self, forKey: .promoteAlias)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
+        let d = MLflowSpec(url: try c.required(.url), model: try c.required(.model))
+        url = d.url
+        model = d.model
+        alias = try c.optional(.alias)
+        stage = try c.optional(.stage)
+        tokenFile = try c.optional(.tokenFile)
+        tokenEnv = try c.optional(.tokenEnv)
+        baselineArtifact = try c.value(.baselineArtifact, or: d.baselineArtifact)
+        experiment = try c.value(.experiment, or: d.experiment)
+        pollSeconds = try c.value(.pollSeconds, or: d.pollSeconds)
+        promoteAlias = try c.optional(.promoteAlias)
     }
 
     /// The alias that names production (`production` unless a stage is used instead).

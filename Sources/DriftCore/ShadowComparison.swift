@@ -141,20 +141,21 @@ public struct GatePolicy: Sendable, Codable, Equatable {
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case minJoinedRows = "min_joined_rows", decisionThreshold = "decision_threshold", minAgreement = "min_agreement"
         case minCorrelation = "min_correlation", maxScorePSI = "max_score_psi", maxQualityDrop = "max_quality_drop"
     }
 
+    /// `remediation.gate` in the config file: absent keys take the defaults above; unknown keys are errors.
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.strictContainer(keyedBy: CodingKeys.self)
         let d = GatePolicy()
-        minJoinedRows = try c.decodeIfPresent(Int.self, forKey: .minJoinedRows) ?? d.minJoinedRows
-        decisionThreshold = try c.decodeIfPresent(Double.self, forKey: .decisionThreshold) ?? d.decisionThreshold
-        minAgreement = try c.decodeIfPresent(Double.self, forKey: .minAgreement) ?? d.minAgreement
-        minCorrelation = try c.decodeIfPresent(Double.self, forKey: .minCorrelation) ?? d.minCorrelation
-        maxScorePSI = try c.decodeIfPresent(Double.self, forKey: .maxScorePSI) ?? d.maxScorePSI
-        maxQualityDrop = try c.decodeIfPresent(Double.self, forKey: .maxQualityDrop) ?? d.maxQualityDrop
+        minJoinedRows = try c.value(.minJoinedRows, or: d.minJoinedRows)
+        decisionThreshold = try c.value(.decisionThreshold, or: d.decisionThreshold)
+        minAgreement = try c.value(.minAgreement, or: d.minAgreement)
+        minCorrelation = try c.value(.minCorrelation, or: d.minCorrelation)
+        maxScorePSI = try c.value(.maxScorePSI, or: d.maxScorePSI)
+        maxQualityDrop = try c.value(.maxQualityDrop, or: d.maxQualityDrop)
     }
 
     public func validate() throws {

@@ -1,6 +1,6 @@
 import DriftStats
 
-public enum FeatureKind: String, Sendable, Codable, CaseIterable {
+public enum FeatureKind: String, ConfigurationEnum {
     case numeric, categorical
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DriftCore
 import DriftServer
 import Foundation
 import Logging
@@ -11,7 +12,9 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Stores everything in DATA_DIR/driftwatch.sqlite (WAL). With no --tokens the API is open and \
             driftwatch refuses to listen on anything but loopback unless --insecure is given. SIGTERM/SIGINT \
-            stop it gracefully.
+            stop it gracefully. Settings come from flags, then DRIFTWATCH_* environment variables \
+            (DRIFTWATCH_MAX_BODY_BYTES=…, nested keys with a double underscore), then --config, then \
+            the defaults; `driftwatch config check FILE` prints the result.
             """
     )
 
@@ -28,27 +31,39 @@ struct ServeCommand: AsyncParsableCommand {
     var publicURL: String?
 
     func run() async throws {
-        var cfg = ServerConfiguration()
+        let cfg: ServerConfiguration
         do {
-            if let config { cfg = try ServerConfiguration.load(file: config) }
+            cfg = try ServerConfiguration.resolve(file: config, environment: ProcessInfo.processInfo.environment, flags: flagValues)
         } catch let e as ServerConfigError {
             throw UserFacingError(message: e.message)
         }
-        if let host { cfg.host = host }
-        if let port { cfg.port = port }
-        if let dataDir { cfg.dataDir = dataDir }
-        if let tokens { cfg.tokensFile = tokens }
-        if insecure { cfg.insecure = true }
-        if let publicURL { cfg.publicURL = publicURL }
-        if !alertmanagerURLs.isEmpty {
-            var am = cfg.alertmanager ?? AlertmanagerConfiguration(urls: [])
-            am.urls = alertmanagerURLs
-            cfg.alertmanager = am
+        for skipped in ServerConfiguration.check(file: nil, environment: ProcessInfo.processInfo.environment).skippedEnvironment
+            where !Self.nonConfigurationVariables.contains(skipped.name) {
+            let hint = skipped.suggestion.map { "; did you mean \($0)?" } ?? ""
+            FileHandle.standardError.write(Data("driftwatch: ignoring \(skipped.name): it names no configuration key\(hint)\n".utf8))
         }
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw UserFacingError(message: "--log-level must be one of trace, debug, info, notice, warning, error")
         }
         try await runService(cfg, level: level)
+    }
+
+    /// DRIFTWATCH_* variables that are not configuration: the CLI client's token and the
+    /// binary the manifest validator runs.
+    static let nonConfigurationVariables: Set<String> = ["DRIFTWATCH_TOKEN", "DRIFTWATCH_BIN"]
+
+    /// The flags given, as values at configuration key paths: the top layer of
+    /// `ServerConfiguration.resolve` (flags > DRIFTWATCH_* > file > defaults).
+    var flagValues: [(path: String, value: ConfigurationValue)] {
+        var flags: [(path: String, value: ConfigurationValue)] = []
+        if let host { flags.append(("host", .string(host))) }
+        if let port { flags.append(("port", .int(port))) }
+        if let dataDir { flags.append(("data_dir", .string(dataDir))) }
+        if let tokens { flags.append(("tokens_file", .string(tokens))) }
+        if insecure { flags.append(("insecure", .bool(true))) }
+        if let publicURL { flags.append(("public_url", .string(publicURL))) }
+        if !alertmanagerURLs.isEmpty { flags.append(("alertmanager.urls", .array(alertmanagerURLs.map(ConfigurationValue.string)))) }
+        return flags
     }
 }
 

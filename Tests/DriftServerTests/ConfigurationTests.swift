@@ -17,23 +17,40 @@ final class ConfigurationTests: XCTestCase {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("dw-cfg-\(UUID().uuidString).json").path
         try #"{"port":"eighty"}"#.write(toFile: file, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try ServerConfiguration.load(file: file)) { error in
-            XCTAssertEqual("\(error)", "\(file): port: expected Int")
+            XCTAssertEqual("\(error)", "\(file): port: expected an integer")
         }
-        // Unknown keys are named, at any depth, with the keys that are allowed there.
+        // Unknown keys are named by their full path, at any depth, with the nearest known key
+        // (or, when none is near, the keys that are allowed there).
         for (text, expected) in [
-            (#"{"max_body_byte":10}"#, #"max_body_byte: unknown key "max_body_byte""#),
-            (#"{"alertmanager":{"urls":[],"resend":5}}"#, #"alertmanager.resend: unknown key "resend""#),
-            (#"{"models":{"m":{"features":[{"name":"a","kind":"numeric","weight":2}]}}}"#, #"models.m.features[0].weight: unknown key "weight""#),
+            (#"{"max_body_byte":10}"#, #"max_body_byte: unknown key; did you mean "max_body_bytes"?"#),
+            (#"{"alertmanager":{"urls":[],"resend":5}}"#, #"alertmanager.resend: unknown key; did you mean "resend_seconds"?"#),
+            (#"{"models":{"m":{"features":[{"name":"a","kind":"numeric","weight":2}]}}}"#,
+             #"models.m.features[0].weight: unknown key; the keys allowed here are "name", "kind""#),
+            (#"{"remediation":{"retrain":{"kind":"job","job":{"image":"i","gpu":2}}}}"#,
+             #"remediation.retrain.job.gpu: unknown key; did you mean "gpus"?"#),
+            (#"{"remediation":{"gate":{"min_agrement":0.9}}}"#, #"remediation.gate.min_agrement: unknown key; did you mean "min_agreement"?"#),
+            (#"{"remediation":{"kubernetes":{"api_url":"https://k","namespace":"ml","token":"x"}}}"#,
+             #"remediation.kubernetes.token: unknown key; did you mean "token_file"?"#),
+            (#"{"models":{"m":{"window":{"rows":"many"}}}}"#, #"models.m.window.rows: expected an integer"#),
+            (#"{"models":{"m":{"window":{"rows":1.5}}}}"#, #"models.m.window.rows: expected an integer"#),
+            (#"{"insecure":"yes"}"#, #"insecure: expected true or false"#),
+            (#"{"alertmanager":{"urls":"http://am:9093"}}"#, #"alertmanager.urls: expected an array"#),
+            (#"{"durability":"sometimes"}"#, #"durability: expected one of process_crash, power_loss; got "sometimes""#),
+            (#"{"durability":"powerloss"}"#, #"durability: expected one of process_crash, power_loss; got "powerloss"; did you mean "power_loss"?"#),
+            (#"{"models":{"m":{"detector":{"binning":"quantiles"}}}}"#,
+             #"models.m.detector.binning: expected one of quantile, evidently, nannyml; got "quantiles"; did you mean "quantile"?"#),
+            (#"{"models":{"m":{"quality":{"task":"binary","metric":"roc-auc"}}}}"#,
+             #"models.m.quality.metric: expected one of roc_auc, average_precision, precision"#),
+            (#"{"remediation":{"retrain":{"kind":"jobs"}}}"#, #"remediation.retrain.kind: expected one of job, argo, webhook; got "jobs"; did you mean "job"?"#),
         ] {
             try text.write(toFile: file, atomically: true, encoding: .utf8)
             XCTAssertThrowsError(try ServerConfiguration.load(file: file)) { error in
                 XCTAssertTrue("\(error)".hasPrefix("\(file): \(expected)"), "\(error)")
             }
         }
+        try #"{"durability":"power_loss"}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ServerConfiguration.load(file: file).durability, .powerLoss)
         var cfg = ServerConfiguration()
-        cfg.durability = "sometimes"
-        XCTAssertThrowsError(try cfg.validate()) { XCTAssertTrue("\($0)".contains("durability must be process_crash or power_loss")) }
-        cfg = ServerConfiguration()
         cfg.models = ["bad name": ModelSettings(features: [.init(name: "a", kind: .numeric)])]
         XCTAssertThrowsError(try cfg.validate()) { XCTAssertTrue("\($0)".contains("must match")) }
     }
@@ -114,5 +131,69 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(a.apiURL, "https://10.0.0.1:443")
         XCTAssertEqual(a.tokenFile, "/var/run/secrets/kubernetes.io/serviceaccount/token")
         XCTAssertEqual(a.caFile, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt")
+    }
+}
+
+/// One precedence for `serve`: flags > DRIFTWATCH_* environment > file > defaults.
+final class ConfigurationPrecedenceTests: XCTestCase {
+    private func file(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("dw-prec-\(UUID().uuidString).json").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+
+    func testFlagsOverEnvironmentOverFileOverDefaults() throws {
+        let path = try file(#"{"host":"10.0.0.1","port":9000,"max_models":50,"tokens_file":"/etc/file-tokens","alertmanager":{"urls":["http://file-am:9093"],"severity":"page"}}"#)
+        let env = ["DRIFTWATCH_PORT": "9100", "DRIFTWATCH_MAX_MODELS": "60", "DRIFTWATCH_DURABILITY": "power_loss",
+                   "DRIFTWATCH_HOST": "10.0.0.2", "DRIFTWATCH_TOKEN": "client-side", "HOME": "/root"]
+        let flags: [(path: String, value: ConfigurationValue)] = [("port", .int(9200)), ("alertmanager.urls", .array([.string("http://flag-am:9093")]))]
+        let cfg = try ServerConfiguration.resolve(file: path, environment: env, flags: flags)
+        XCTAssertEqual(cfg.port, 9200, "flag over environment and file")
+        XCTAssertEqual(cfg.maxModels, 60, "environment over file")
+        XCTAssertEqual(cfg.host, "10.0.0.2")
+        XCTAssertEqual(cfg.durability, .powerLoss)
+        XCTAssertEqual(cfg.tokensFile, "/etc/file-tokens", "file over defaults")
+        XCTAssertEqual(cfg.maxBodyBytes, ServerConfiguration().maxBodyBytes, "defaults under everything")
+        XCTAssertEqual(cfg.alertmanager?.urls, ["http://flag-am:9093"], "a nested flag replaces that key only")
+        XCTAssertEqual(cfg.alertmanager?.severity, "page")
+        // Without flags or environment, the file alone.
+        let plain = try ServerConfiguration.resolve(file: path)
+        XCTAssertEqual(plain.port, 9000)
+        XCTAssertEqual(plain.durability, .processCrash)
+        // Nested keys through a double underscore; JSON values where the key is not a string.
+        let nested = try ServerConfiguration.resolve(environment: ["DRIFTWATCH_ALERTMANAGER__URLS": #"["http://am:9093"]"#,
+                                                                   "DRIFTWATCH_INSECURE": "true", "DRIFTWATCH_DATA_DIR": "123"])
+        XCTAssertEqual(nested.alertmanager?.urls, ["http://am:9093"])
+        XCTAssertTrue(nested.insecure)
+        XCTAssertEqual(nested.dataDir, "123", "a string key takes the text as it is")
+    }
+
+    func testEnvironmentGoesThroughTheSameChecks() throws {
+        XCTAssertThrowsError(try ServerConfiguration.resolve(environment: ["DRIFTWATCH_PORT": "eighty"])) {
+            XCTAssertEqual("\($0)", "configuration: port: expected an integer")
+        }
+        XCTAssertThrowsError(try ServerConfiguration.resolve(environment: ["DRIFTWATCH_ALERTMANAGER__RESEND": "5",
+                                                                          "DRIFTWATCH_ALERTMANAGER__URLS": "[]"])) {
+            XCTAssertEqual("\($0)", #"configuration: alertmanager.resend: unknown key; did you mean "resend_seconds"?"#)
+        }
+        // Variables that name no key are skipped (DRIFTWATCH_TOKEN is the CLI's), with a hint for typos.
+        let checked = ServerConfiguration.check(file: nil, environment: ["DRIFTWATCH_PROT": "1", "DRIFTWATCH_TOKEN": "t"])
+        XCTAssertEqual(checked.issues, [])
+        XCTAssertEqual(checked.skippedEnvironment.map(\.name), ["DRIFTWATCH_PROT", "DRIFTWATCH_TOKEN"])
+        XCTAssertEqual(checked.skippedEnvironment.first?.suggestion, "DRIFTWATCH_PORT")
+    }
+
+    func testCheckCollectsEveryDecodingError() throws {
+        let path = try file(#"{"prot":1,"alertmanager":{"timeout_seconds":5},"models":{"a":{"window":{"rows":"x"}},"b":{"confirm":{"windows":2,"off":3}}}}"#)
+        let checked = ServerConfiguration.check(file: path)
+        XCTAssertNil(checked.configuration)
+        XCTAssertEqual(checked.issues.map(\.description), [
+            "alertmanager.urls: required field is missing",
+            "models.a.window.rows: expected an integer",
+            "models.b.confirm.of: required field is missing",
+            #"models.b.confirm.off: unknown key; did you mean "of"?"#,
+            #"prot: unknown key; did you mean "port"?"#,
+        ])
     }
 }

@@ -105,7 +105,7 @@ final class KServeTests: XCTestCase {
                           #"outputs: the response has 2 outputs ("label", "proba") and none is named like the prediction "score"; set "kserve": {"output": "NAME"}"#)
             // The setting, validated: unknown keys are named, then the right one works.
             let withBlock = Demo.settings.replacingOccurrences(of: #""resolve":{"clean_windows":2}}"#, with: #""resolve":{"clean_windows":2},"kserve":{"ouput":"proba"}}"#)
-            assertProblem(try await s.call("PUT", "/v1/models/fraud", json: withBlock), 400, #"model settings: kserve.ouput: unknown key "ouput""#)
+            assertProblem(try await s.call("PUT", "/v1/models/fraud", json: withBlock), 400, #"model settings: kserve.ouput: unknown key; did you mean "output"?"#)
             r = try await s.call("PUT", "/v1/models/fraud", json: withBlock.replacingOccurrences(of: "ouput", with: "output"))
             XCTAssertEqual(r.status, 200, r.text)
             XCTAssertEqual(((r.json["settings"] as? [String: Any])?["kserve"] as? [String: Any])?["output"] as? String, "proba", r.text)

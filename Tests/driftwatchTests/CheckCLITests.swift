@@ -107,11 +107,14 @@ final class CheckCLITests: XCTestCase {
 }
 
 /// Runs the driftwatch binary built next to this test bundle; killed after 120 s.
-func runDriftwatch(_ arguments: [String]) throws -> CheckCLITests.Run {
-    let binary = Bundle.main.bundleURL.appendingPathComponent("driftwatch")
+/// The built `driftwatch` executable (beside the test bundle).
+var driftwatchBinary: URL { Bundle.main.bundleURL.appendingPathComponent("driftwatch") }
+
+func runDriftwatch(_ arguments: [String], environment: [String: String]? = nil) throws -> CheckCLITests.Run {
     let process = Process()
-    process.executableURL = binary
+    process.executableURL = driftwatchBinary
     process.arguments = arguments
+    if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

@@ -47,6 +47,8 @@ final class RemediationCLITests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [CheckCLITests.root.appendingPathComponent("scripts/validate-manifests.sh").path] + arguments
+        // The validator asks this binary (`config check`) about the ConfigMap's configuration.
+        process.environment = ProcessInfo.processInfo.environment.merging(["DRIFTWATCH_BIN": driftwatchBinary.path]) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -60,6 +60,7 @@ public struct TokenTable: Sendable {
     }
 }
 
+/// A server configuration that cannot be used (or could not be read), in words: what to change.
 public struct ServerConfigError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }

@@ -89,7 +89,7 @@ public final class DriftService: Sendable {
         }
         self.remediation = try config.remediation.map { try RemediationRuntime(config: $0, publicURL: config.resolvedPublicURL) }
         do {
-            self.store = try SQLiteStore(directory: config.dataDir, durability: config.storeDurability)
+            self.store = try SQLiteStore(directory: config.dataDir, durability: config.durability)
         } catch {
             throw ServerConfigError(message: "cannot open the store in \(config.dataDir): \(error)")
         }
