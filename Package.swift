@@ -2,7 +2,10 @@
 import PackageDescription
 
 // Targets follow ../shared/DESIGN.md; dependencies point down:
-//   driftwatch → DriftServer → DriftStore, DriftIngest → DriftCore → DriftStats → CLAPACK
+//   driftwatch → DriftServer → DriftActions → DriftStore, DriftCore
+//                DriftServer → DriftIngest → DriftCore → DriftStats → CLAPACK
+// DriftActions is every outbound call (Alertmanager, Kubernetes, Argo, MLflow, webhooks) and
+// the outbox dispatcher; it knows no Hummingbird and no configuration file.
 // The statistics core has no package dependencies so that it builds in seconds; the
 // server stack (Hummingbird, GRDB, Prometheus) only comes in with the service targets.
 let package = Package(
@@ -52,10 +55,22 @@ let package = Package(
             name: "DriftStore",
             dependencies: ["DriftCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Outbound calls with Codable DTOs, the Action enum and the one outbox dispatcher.
+        .target(
+            name: "DriftActions",
+            dependencies: [
+                "DriftCore", "DriftStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .target(
             name: "DriftServer",
             dependencies: [
-                "DriftCore", "DriftIngest", "DriftStore",
+                "DriftCore", "DriftIngest", "DriftStore", "DriftActions",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -84,8 +99,9 @@ let package = Package(
         .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore"]),
         .testTarget(name: "DriftIngestTests", dependencies: ["DriftIngest"]),
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore"]),
+        .testTarget(name: "DriftActionsTests", dependencies: ["DriftActions", "DriftStore", "DriftCore"]),
         .testTarget(name: "DriftServerTests", dependencies: [
-            "DriftServer", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            "DriftServer", "DriftActions", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),

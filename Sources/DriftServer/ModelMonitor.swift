@@ -1,3 +1,4 @@
+import DriftActions
 import DriftCore
 import DriftIngest
 import DriftStats
@@ -556,20 +557,18 @@ actor ModelMonitor {
                 model: name, episodeID: episode.id, baselineVersion: baseline?.version, driftedFeatures: t.driftedFeatures,
                 driftFrom: from, driftTo: t.at, candidatesURL: "\(remediation.publicURL)/v1/models/\(name)/candidates")
             if let call = try remediation.retrain(request, store: store, now: clock()) {
-                try enqueue(call, key: "remediation:episode:\(episode.id):retrain")
+                try enqueue(call, key: .retrain(episodeID: episode.id))
                 metrics.remediation(model: name, kind: call.remediationKind, state: "requested")
             } else {
                 metrics.remediation(model: name, kind: "retrain_\(remediation.config.retrain?.kind.rawValue ?? "none")", state: "skipped")
             }
         } else if t.from == .confirmed, let c = candidate, remediation.config.shadow?.deleteOnResolve == true {
-            try enqueue(remediation.deleteShadow(name: c.shadowName, episodeID: c.episodeID), key: "remediation:shadow:\(c.shadowName):delete")
+            try enqueue(remediation.deleteShadow(name: c.shadowName, episodeID: c.episodeID), key: .shadow(name: c.shadowName, step: .delete))
         }
     }
 
-    private func enqueue(_ call: RemediationCall, key: String) throws {
-        let json = String(decoding: try reportEncoder.encode(call), as: UTF8.self)
-        try store.enqueueAction(model: name, kind: RemediationRuntime.actionKind, key: key, payloadJSON: json, now: clock(),
-                                episodeID: call.episodeID)
+    private func enqueue(_ call: Action, key: ActionKey) throws {
+        try store.enqueue(call, key: key, model: name, now: clock(), episodeID: call.episodeID)
     }
 
     /// Registers a candidate posted by its training job and requests its shadow scorer.
@@ -584,7 +583,7 @@ actor ModelMonitor {
         try store.insertCandidate(record)
         if let remediation, let call = remediation.createShadow(model: name, version: version, modelURI: modelURI, episodeID: episodeID) {
             try store.recordRemediation(model: name, episodeID: episodeID, kind: "shadow", name: record.shadowName, state: "requested", detail: nil, now: now)
-            try enqueue(call, key: "remediation:shadow:\(record.shadowName):create")
+            try enqueue(call, key: .shadow(name: record.shadowName, step: .create))
             metrics.remediation(model: name, kind: "shadow", state: "requested")
         }
         candidate = record
@@ -611,7 +610,7 @@ actor ModelMonitor {
         ])
         if decision.verdict == .pass, let call = remediation.promote(model: name, modelURI: c.modelURI, version: c.version, episodeID: c.episodeID) {
             try store.recordRemediation(model: name, episodeID: c.episodeID, kind: "promotion", name: call.remediationName, state: "requested", detail: nil, now: now)
-            try enqueue(call, key: "remediation:candidate:\(c.version):promote")
+            try enqueue(call, key: .promotion(version: c.version))
         }
         if let spec = settings.mlflow, let version = c.mlflowVersion {
             // The verdict on the candidate's model version; a pass moves the alias when configured.
@@ -622,10 +621,10 @@ actor ModelMonitor {
                 "driftwatch.gate_decided_at": rfc3339(now),
                 "driftwatch.gate_url": "\(remediation.publicURL)/v1/models/\(name)/candidates",
             ], alias: promote, episodeID: c.episodeID)
-            try enqueueMLflow(call, key: "mlflow:candidate:\(name):\(version):gate")
+            try enqueueMLflow(call, key: .candidateGateMLflow(model: name, version: version))
         }
         if decision.verdict == .fail, remediation.config.shadow?.deleteOnFail == true {
-            try enqueue(remediation.deleteShadow(name: c.shadowName, episodeID: c.episodeID), key: "remediation:shadow:\(c.shadowName):delete")
+            try enqueue(remediation.deleteShadow(name: c.shadowName, episodeID: c.episodeID), key: .shadow(name: c.shadowName, step: .delete))
         }
         if let policy = alertPolicy, !policy.config.urls.isEmpty {
             var labels = policy.config.labels
@@ -640,8 +639,7 @@ actor ModelMonitor {
                               "description": decision.reasons.joined(separator: "; "), "runbook_url": AlertPolicy.runbookURL],
                 generatorURL: "\(policy.publicURL)/v1/models/\(name)/candidates", startsAt: now.timeIntervalSince1970, resolvedAt: nil,
                 standalone: true)
-            try store.enqueueAction(model: name, kind: AlertPolicy.kind, key: "alertmanager:candidate:\(name):\(c.version):gate",
-                                    payloadJSON: String(decoding: try reportEncoder.encode(alert), as: UTF8.self), now: now)
+            try store.enqueue(.alert(alert), key: .candidateGateAlert(model: name, version: c.version), model: name, now: now, episodeID: nil)
         }
         candidate = nil
     }
@@ -708,12 +706,11 @@ actor ModelMonitor {
             for f in (r.features + (r.prediction.map { [$0] } ?? [])).prefix(900) { add("psi.\(f.name)", f.psi) }
         }
         let call = MLflowCall(spec: spec, model: name, version: mlflowLink?.modelVersion, tags: tags, metrics: metrics, episodeID: episode.id)
-        try enqueueMLflow(call, key: "mlflow:episode:\(episode.id):\(state)")
+        try enqueueMLflow(call, key: .episodeMLflow(episodeID: episode.id, state: t.to == .confirmed ? .confirmed : .resolved))
     }
 
-    private func enqueueMLflow(_ call: MLflowCall, key: String) throws {
-        let json = String(decoding: try reportEncoder.encode(call), as: UTF8.self)
-        try store.enqueueAction(model: name, kind: MLflowActions.kind, key: key, payloadJSON: json, now: clock(), episodeID: call.episodeID)
+    private func enqueueMLflow(_ call: MLflowCall, key: ActionKey) throws {
+        try store.enqueue(.mlflow(call), key: key, model: name, now: clock(), episodeID: call.episodeID)
     }
 
     // MARK: alerts
@@ -724,23 +721,20 @@ actor ModelMonitor {
     private func enqueueAlert(_ t: EpisodeTransition, episode: EpisodeRecord) throws {
         guard let policy = alertPolicy, !policy.config.urls.isEmpty else { return }
         var alert = policy.alert(model: name, episode: episode, report: lastReport, driftedFeatures: t.driftedFeatures)
-        let key: String
+        let key: ActionKey
         if t.to == .confirmed {
-            key = "alertmanager:episode:\(episode.id):firing"
+            key = .episodeAlert(episodeID: episode.id, notice: .firing)
         } else if t.from == .confirmed {
-            key = "alertmanager:episode:\(episode.id):resolved"
+            key = .episodeAlert(episodeID: episode.id, notice: .resolved)
             alert.resolvedAt = t.at
             // The firing notice's text (figures of the confirming window) is what people saw.
-            if let firing = try store.actions(episodeID: episode.id).first(where: { $0.key.hasSuffix(":firing") }),
-               let original = try? JSONDecoder().decode(EpisodeAlert.self, from: Data(firing.payloadJSON.utf8))
-            {
+            if case .alert(let original)? = try store.action(episodeID: episode.id, key: .episodeAlert(episodeID: episode.id, notice: .firing)) {
                 alert.annotations = original.annotations
             }
         } else {
             return
         }
-        let json = String(decoding: try reportEncoder.encode(alert), as: UTF8.self)
-        try store.enqueueAction(model: name, kind: AlertPolicy.kind, key: key, payloadJSON: json, now: clock(), episodeID: episode.id)
+        try store.enqueue(.alert(alert), key: key, model: name, now: clock(), episodeID: episode.id)
     }
 
     /// The alert of the open confirmed episode, for periodic re-sending (nil otherwise).

@@ -35,7 +35,7 @@ struct RemediationCommand: ParsableCommand {
             }
             guard let r = cfg.remediation else { throw UserFacingError(message: "\(config): no `remediation` block: nothing would be created") }
             guard r.covers(model) else { throw UserFacingError(message: "remediation.models does not include \(model)") }
-            let documents = renderRemediationManifests(
+            let documents = try renderRemediationManifests(
                 config: cfg, model: model, episodeID: episode, baselineVersion: baselineVersion,
                 driftedFeatures: drifted.split(separator: ",").map(String.init), candidateVersion: candidateVersion,
                 modelURI: modelURI, defaultNamespace: namespace)

@@ -1,3 +1,4 @@
+import DriftActions
 import DriftCore
 @testable import DriftServer
 import DriftStore
@@ -228,7 +229,8 @@ final class RetrainKindsTests: XCTestCase {
             config.retrain = retrain
             let runtime = try RemediationRuntime(config: config, publicURL: "http://dw")
             let call = try XCTUnwrap(try runtime.retrain(request(episode: 4), store: store, now: Date()))
-            XCTAssertEqual(call.path, "/api/v1/workflows/ml/submit")
+            guard case .argoSubmit(let submit) = call else { return XCTFail("\(call)") }
+            XCTAssertEqual(submit.path, "/api/v1/workflows/ml/submit")
             try await runtime.perform(call)
             try await runtime.perform(call)  // a retry after a lost answer: 409, still done
             let posts = await api.calls("POST", "/api/v1/workflows/ml/submit")
@@ -264,10 +266,9 @@ final class RetrainKindsTests: XCTestCase {
             // A 4xx no retry can fix is not retryable; a 5xx is.
             await api.state.fail(next: 1)
             do {
-                try await webhook.perform(RemediationCall(target: .webhook, method: "POST", path: api.url + "/x", body: "{}", alsoDone: [],
-                                                          remediationKind: "retrain_webhook", remediationName: "x", episodeID: nil, stateOnSuccess: "created"))
+                try await webhook.transport.perform(RemediationHTTPCall(target: .webhook, method: "POST", path: api.url + "/x", body: "{}", alsoDone: []))
                 XCTFail("a 500 is an error")
-            } catch let e as RemediationError {
+            } catch let e as DeliveryError {
                 XCTAssertTrue(e.retryable)
             }
             await webhook.shutdown()
