@@ -31,11 +31,11 @@ final class ActionCodingTests: XCTestCase {
     /// A retraining Job row exactly as the previous version stored it.
     func testPreviousVersionsJobRowDecodesAndSendsTheSameObject() throws {
         let oldBody = #"{"apiVersion":"batch\/v1","kind":"Job","metadata":{"annotations":{"driftwatch.io\/drift-from":"2025-11-24T16:00:00Z","driftwatch.io\/drift-to":"2025-11-24T17:00:00Z","driftwatch.io\/drifted-features":"amount"},"labels":{"app.kubernetes.io\/component":"retraining","app.kubernetes.io\/managed-by":"driftwatch","driftwatch.io\/episode":"4","driftwatch.io\/model":"fraud"},"name":"dw-retrain-fraud-e4","namespace":"ml"},"spec":{"activeDeadlineSeconds":21600,"backoffLimit":1,"template":{"metadata":{"labels":{"app.kubernetes.io\/component":"retraining","app.kubernetes.io\/managed-by":"driftwatch","driftwatch.io\/episode":"4","driftwatch.io\/model":"fraud"}},"spec":{"containers":[{"command":["python","train.py"],"env":[{"name":"DRIFTWATCH_MODEL","value":"fraud"}],"image":"ghcr.io\/acme\/train:1","name":"train","resources":{"limits":{"cpu":"4","memory":"16Gi","nvidia.com\/gpu":"1"},"requests":{"cpu":"4","memory":"16Gi"}}}],"nodeSelector":{"nvidia.com\/gpu.present":"true"},"restartPolicy":"Never","tolerations":[{"effect":"NoSchedule","key":"nvidia.com\/gpu","operator":"Exists"}]}},"ttlSecondsAfterFinished":604800}}"#
-        let row = try String(decoding: JSONEncoder().encode([
-            "target": "kubernetes", "method": "POST", "path": "/apis/batch/v1/namespaces/ml/jobs", "body": oldBody,
-            "remediation_kind": "retrain_job", "remediation_name": "dw-retrain-fraud-e4", "state_on_success": "created",
-        ]), as: UTF8.self).replacingOccurrences(of: "}", with: #","also_done":[409],"episode_id":4}"#, options: .backwards,
-                                                range: nil)
+        // The previous version's RemediationCall, encoded as it was (sorted keys, body a string).
+        let row = String(decoding: try JSONSerialization.data(withJSONObject: [
+            "target": "kubernetes", "method": "POST", "path": "/apis/batch/v1/namespaces/ml/jobs", "body": oldBody, "also_done": [409],
+            "remediation_kind": "retrain_job", "remediation_name": "dw-retrain-fraud-e4", "episode_id": 4, "state_on_success": "created",
+        ] as [String: Any], options: [.sortedKeys]), as: UTF8.self)
         let action = try Action(kind: "remediation", payloadJSON: row)
         guard case .retrainJob(let job) = action else { return XCTFail("\(action)") }
         XCTAssertEqual(job.body.metadata.name, "dw-retrain-fraud-e4")

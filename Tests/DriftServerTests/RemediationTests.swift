@@ -86,6 +86,16 @@ final class RemediationTests: XCTestCase {
         XCTAssertNotNil(env["DRIFTWATCH_DRIFT_FROM"])
         XCTAssertEqual(env["DRIFTWATCH_CANDIDATES_URL"], "http://driftwatch.ml.svc:8080/v1/models/fraud/candidates")
         XCTAssertEqual(env["MLFLOW_TRACKING_URI"], "http://mlflow:5000")
+        // `driftwatch remediation render` for this model and episode prints the body that was
+        // sent, byte for byte (one builder for both).
+        let iso = ISO8601DateFormatter()
+        let rendered = try renderRemediationManifests(
+            config: s.service.config, model: "fraud", episodeID: 1, baselineVersion: 1,
+            driftedFeatures: (env["DRIFTWATCH_DRIFTED_FEATURES"] ?? "").split(separator: ",").map(String.init),
+            candidateVersion: "v2", modelURI: "s3://models/fraud/v2", defaultNamespace: "default",
+            driftFrom: iso.date(from: env["DRIFTWATCH_DRIFT_FROM"] ?? ""), driftTo: iso.date(from: env["DRIFTWATCH_DRIFT_TO"] ?? ""))
+        XCTAssertEqual(rendered.map(\.name), ["retrain-job", "shadow-inferenceservice", "promotion-patch"])
+        XCTAssertEqual(rendered.first?.json, String(decoding: try XCTUnwrap(posts.last?.body), as: UTF8.self))
 
         // Job status is polled onto the episode: running, then succeeded.
         try await waitForRemediation(s, episode: 0, state: "running")
@@ -175,6 +185,13 @@ final class RemediationTests: XCTestCase {
         let patch = try XCTUnwrap(patched.first { $0.method == "PATCH" })
         XCTAssertEqual(patch.path, isvcPath + "/fraud-model")
         XCTAssertEqual(String(decoding: patch.body, as: UTF8.self), #"{"spec":{"predictor":{"canaryTrafficPercent":10,"model":{"storageUri":"s3://models/fraud/v2"}}}}"#)
+        // What `remediation render` prints for this candidate is what the dispatcher sent, byte for byte.
+        let rendered = Dictionary(uniqueKeysWithValues: try renderRemediationManifests(
+            config: s.service.config, model: "fraud", episodeID: 1, baselineVersion: 1, driftedFeatures: [],
+            candidateVersion: "v2", modelURI: "s3://models/fraud/v2", defaultNamespace: "default").map { ($0.name, $0.json) })
+        let shadowBody = try XCTUnwrap(shadowCalls.first { $0.method == "POST" && $0.path == isvcPath }?.body)
+        XCTAssertEqual(rendered["shadow-inferenceservice"], String(decoding: shadowBody, as: UTF8.self))
+        XCTAssertEqual(rendered["promotion-patch"], String(decoding: patch.body, as: UTF8.self))
         var metrics = try await s.call("GET", "/metrics", contentType: nil).text
         XCTAssertTrue(metrics.contains(#"driftwatch_candidate_gate{model="fraud",candidate="v2",verdict="pass"} 1"#), metrics)
 
