@@ -210,6 +210,34 @@ final class RemediationTests: XCTestCase {
         XCTAssertTrue(metrics.contains(#"driftwatch_candidate_gate{model="fraud",candidate="v3",verdict="fail"} 1"#), metrics)
     }
 
+    /// An outbox row written by the previous version (RemediationCall with the body rendered by
+    /// JSONSerialization, slashes escaped) is still delivered after an upgrade.
+    func testPreviousVersionsStoredJobIsDelivered() async throws {
+        let k8s = try await KubernetesStandIn()
+        do {
+            try await LiveService(configure: configure(k8s, token: try tokenFile())).running { s in
+                let created = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
+                XCTAssertEqual(created.status, 201, created.text)
+                let body = #"{"apiVersion":"batch\/v1","kind":"Job","metadata":{"labels":{"driftwatch.io\/episode":"9"},"name":"dw-retrain-fraud-e9","namespace":"ml"},"spec":{"activeDeadlineSeconds":21600,"backoffLimit":1,"template":{"metadata":{"labels":{"driftwatch.io\/episode":"9"}},"spec":{"containers":[{"env":[{"name":"DRIFTWATCH_MODEL","value":"fraud"}],"image":"ghcr.io\/acme\/fraud-train:1","name":"train","resources":{"limits":{"cpu":"4","memory":"16Gi"},"requests":{"cpu":"4","memory":"16Gi"}}}],"restartPolicy":"Never"}},"ttlSecondsAfterFinished":604800}}"#
+                let payload = String(decoding: try JSONSerialization.data(withJSONObject: [
+                    "target": "kubernetes", "method": "POST", "path": "/apis/batch/v1/namespaces/ml/jobs", "body": body, "also_done": [409],
+                    "remediation_kind": "retrain_job", "remediation_name": "dw-retrain-fraud-e9", "state_on_success": "created",
+                ] as [String: Any], options: [.sortedKeys]), as: UTF8.self)
+                try s.service.store.enqueueAction(model: "fraud", kind: "remediation", key: "remediation:episode:9:retrain", payloadJSON: payload, now: Date())
+                let calls = try await k8s.wait("the stored Job created") { $0.contains { $0.method == "POST" && $0.status == 201 } }
+                let job = try XCTUnwrap(calls.first { $0.method == "POST" && $0.status == 201 })
+                XCTAssertEqual(job.path, "/apis/batch/v1/namespaces/ml/jobs")
+                XCTAssertEqual(job.json as NSDictionary, try JSONSerialization.jsonObject(with: Data(body.utf8)) as? NSDictionary)
+                // Recorded as created (and then polled: running).
+                XCTAssertTrue(["created", "running"].contains(try s.service.store.remediations(model: "fraud").first?.state ?? ""))
+            }
+        } catch {
+            await k8s.stop()
+            throw error
+        }
+        await k8s.stop()
+    }
+
     private func waitForVerdict(_ s: LiveService, version: String, not pending: String) async throws -> LiveService.Reply {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
