@@ -11,7 +11,7 @@ public enum ActionJSON {
         return e
     }
 
-    /// Sorted keys (slashes escaped as JSONSerialization did): Alertmanager and MLflow bodies.
+    /// Sorted keys, slashes escaped (as these bodies always were): Alertmanager and MLflow bodies.
     public static var wireEncoder: JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
