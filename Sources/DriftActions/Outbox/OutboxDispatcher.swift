@@ -89,7 +89,7 @@ public struct OutboxDispatcher: Sendable {
             action = try Action(record)
         } catch {
             // A payload no retry can read: parked with the reason.
-            try? store.markFailed(id: record.id, error: "unreadable action payload: \(error)", now: now, nextAttempt: .distantFuture)
+            markFailed(record, error: "unreadable action payload: \(error)", now: now, next: .distantFuture)
             observe(ActionOutcome(model: record.model, kind: record.kind, result: .failed))
             logger.error("outbox action unreadable; parked", metadata: ["action": .string(record.key), "error": .string("\(error)")])
             return
@@ -118,16 +118,30 @@ public struct OutboxDispatcher: Sendable {
             case .park: next = .distantFuture
             case .retry(let at): next = at
             }
-            try? store.markFailed(id: record.id, error: "\(error)", now: now, nextAttempt: next)
+            markFailed(record, error: "\(error)", now: now, next: next)
             var state: String?
             if parked, let step = action.remediationStep {
-                _ = try? store.recordRemediation(model: record.model, episodeID: step.episodeID, kind: step.kind, name: step.name,
-                                                 state: "failed", detail: "\(error)", now: now)
-                state = "failed"
+                do {
+                    try store.recordRemediation(model: record.model, episodeID: step.episodeID, kind: step.kind, name: step.name,
+                                                state: "failed", detail: "\(error)", now: now)
+                    state = "failed"
+                } catch let storeError {
+                    logger.error("remediation record not updated", metadata: ["action": .string(record.key), "error": .string("\(storeError)")])
+                }
             }
             observe(ActionOutcome(model: record.model, kind: action.remediationKind, result: parked ? .failed : .retried, remediationState: state))
             logger.warning(parked ? "action delivery failed; giving up" : "action delivery failed; will retry",
                            metadata: metadata.merging(["attempts": .stringConvertible(attempts), "error": .string("\(error)")]) { $1 })
+        }
+    }
+
+    /// Records a failed attempt; a store that cannot record it is logged (the row stays due,
+    /// so the attempt is simply made again).
+    private func markFailed(_ record: ActionRecord, error: String, now: Date, next: Date) {
+        do {
+            try store.markFailed(id: record.id, error: error, now: now, nextAttempt: next)
+        } catch let storeError {
+            logger.error("outbox attempt not recorded", metadata: ["action": .string(record.key), "error": .string("\(storeError)")])
         }
     }
 

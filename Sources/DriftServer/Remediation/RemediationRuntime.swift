@@ -6,7 +6,6 @@ import Foundation
 /// The remediation machinery of a running service: configuration, the planner that builds the
 /// calls, and the transport that delivers them to Kubernetes, Argo and webhooks.
 final class RemediationRuntime: Sendable {
-    static let actionKind = ActionKind.remediation.rawValue
     let config: RemediationConfiguration
     let access: KubernetesAccess?
     let publicURL: String
