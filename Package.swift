@@ -9,6 +9,8 @@ import PackageDescription
 //   DriftSimulation → DriftCore, DriftStats   seeded demo and bench data, detection-rate simulations
 //   DriftIngest → DriftCore, DriftTabular     every wire format into ObservationBatch
 //   DriftStore → DriftCore                    the Store protocol and its SQLite backend
+//   DriftActions → DriftCore, DriftStore      every outbound call (Alertmanager, Kubernetes, Argo, MLflow,
+//                                             webhooks) and the outbox dispatcher; no Hummingbird, no config file
 //   DriftServer → all of the above but DriftSimulation
 //   driftwatch → all of the above
 // The statistics core has no package dependencies so that it builds in seconds; the
@@ -62,18 +64,29 @@ let package = Package(
             name: "DriftStore",
             dependencies: ["DriftCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Outbound calls with Codable DTOs, the Action enum and the one outbox dispatcher.
+        .target(
+            name: "DriftActions",
+            dependencies: [
+                "DriftCore", "DriftStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .target(
             name: "DriftServer",
             dependencies: [
-                "DriftStats", "DriftCore", "DriftTabular", "DriftIngest", "DriftStore",
+                "DriftStats", "DriftCore", "DriftTabular", "DriftIngest", "DriftStore", "DriftActions",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // Outbound HTTP (AsyncHTTPClient, NIOSSL) only through DriftActions.
                 // The HTTP/1 error handler (HTTPErrorHandler) sits in the channel pipeline.
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -95,8 +108,9 @@ let package = Package(
         .testTarget(name: "DriftTabularTests", dependencies: ["DriftTabular", "DriftCore"]),
         .testTarget(name: "DriftIngestTests", dependencies: ["DriftIngest", "DriftCore", "DriftTabular", "DriftSimulation"]),
         .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", "DriftCore"]),
+        .testTarget(name: "DriftActionsTests", dependencies: ["DriftActions", "DriftStore", "DriftCore"]),
         .testTarget(name: "DriftServerTests", dependencies: [
-            "DriftServer", "DriftCore", "DriftStats", "DriftStore", "DriftIngest", "DriftTabular", "DriftSimulation",
+            "DriftServer", "DriftActions", "DriftCore", "DriftStats", "DriftStore", "DriftIngest", "DriftTabular", "DriftSimulation",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),

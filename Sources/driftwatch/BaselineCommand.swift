@@ -55,20 +55,42 @@ struct BaselineCommand: AsyncParsableCommand {
         let (status, data) = try await requestService(.PUT, url: url, server: server, token: token, body: body, contentType: "text/csv",
                                                       timeout: .seconds(300))
         guard status == 201 else { throw serviceError(url: url, status: status, data: data) }
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         if format == "json" {
             FileHandle.standardOutput.write(data)
             print()
             return
         }
-        let prediction = object?["prediction"] as? String
-        let features = ((object?["features"] as? [[String: Any]]) ?? []).filter { $0["name"] as? String != prediction }.count
-        var line = "baseline version \(object?["version"] as? Int ?? 0) of \(model): \(object?["rows"] as? Int ?? 0) rows, \(features) features"
+        let answer: BaselineAnswer
+        do {
+            answer = try JSONDecoder().decode(BaselineAnswer.self, from: data)
+        } catch {
+            throw UserFacingError(message: "\(url): unreadable answer: \(error)")
+        }
+        let prediction = answer.prediction
+        let features = (answer.features ?? []).filter { $0.name != prediction }.count
+        var line = "baseline version \(answer.version ?? 0) of \(model): \(answer.rows ?? 0) rows, \(features) features"
         if let prediction { line += " and the prediction \(prediction)" }
-        if let m = object?["mlflow"] as? [String: Any] {
-            line += "; MLflow run \(m["run_id"] as? String ?? "?") (\(m["artifact"] as? String ?? "?"))"
-            if let v = m["model_version"] as? String { line += ", \(m["registered_model"] as? String ?? "model") version \(v)" }
+        if let m = answer.mlflow {
+            line += "; MLflow run \(m.runID ?? "?") (\(m.artifact ?? "?"))"
+            if let v = m.modelVersion { line += ", \(m.registeredModel ?? "model") version \(v)" }
         }
         print(line)
     }
+}
+
+/// The part of `PUT /v1/models/{model}/baseline`'s answer the text summary shows.
+struct BaselineAnswer: Decodable {
+    struct Feature: Decodable { var name: String }
+    struct MLflow: Decodable {
+        var runID: String?
+        var artifact: String?
+        var modelVersion: String?
+        var registeredModel: String?
+        enum CodingKeys: String, CodingKey { case runID = "run_id", artifact, modelVersion = "model_version", registeredModel = "registered_model" }
+    }
+    var version: Int?
+    var rows: Int?
+    var prediction: String?
+    var features: [Feature]?
+    var mlflow: MLflow?
 }

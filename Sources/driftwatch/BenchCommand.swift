@@ -76,13 +76,14 @@ struct BenchStatsCommand: ParsableCommand {
 
         switch format {
         case .json:
-            let object: [String: Any] = [
-                "features": features, "baseline_rows": baselineRows, "window_rows": windowRows,
-                "prepare_ms": ms(prepare), "evaluate_ms": evaluateMs, "evaluate_min_ms": ms(times[0]),
-                "evaluate_rows_per_s": rowsPerSecond, "repeat": `repeat`, "cores": cores,
-                "drifted_features": drifted, "generation_ms": ms(generation),
-            ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            let object = StatsBenchResult(
+                features: features, baselineRows: baselineRows, windowRows: windowRows,
+                prepareMs: ms(prepare), evaluateMs: evaluateMs, evaluateMinMs: ms(times[0]),
+                evaluateRowsPerS: rowsPerSecond, repeat: `repeat`, cores: cores,
+                driftedFeatures: drifted, generationMs: ms(generation))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = try encoder.encode(object)
             print(String(decoding: data, as: UTF8.self))
         case .text:
             print("driftwatch bench stats — \(features) numeric features, baseline \(baselineRows) rows, window \(windowRows) rows, \(cores) cores")
@@ -129,4 +130,24 @@ func writeCSV(_ table: Table, to path: String) throws {
         }
     }
     try handle.write(contentsOf: buffer)
+}
+
+/// `driftwatch bench stats --format json`.
+struct StatsBenchResult: Encodable {
+    var features: Int
+    var baselineRows: Int
+    var windowRows: Int
+    var prepareMs: Double
+    var evaluateMs: Double
+    var evaluateMinMs: Double
+    var evaluateRowsPerS: Double
+    var `repeat`: Int
+    var cores: Int
+    var driftedFeatures: Int
+    var generationMs: Double
+    enum CodingKeys: String, CodingKey {
+        case features, baselineRows = "baseline_rows", windowRows = "window_rows", prepareMs = "prepare_ms", evaluateMs = "evaluate_ms"
+        case evaluateMinMs = "evaluate_min_ms", evaluateRowsPerS = "evaluate_rows_per_s", `repeat`, cores
+        case driftedFeatures = "drifted_features", generationMs = "generation_ms"
+    }
 }

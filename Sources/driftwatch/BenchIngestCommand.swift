@@ -72,7 +72,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         // Pre-built bodies (16 distinct batches per format), so the client spends little CPU.
         let window = data.table(rows: batchRows * 16, seed: 2, drifted: false, source: "bench")
         let windowColumns = window.columns.map { c -> [Double] in if case .numeric(let n) = c { return n.values } else { return [] } }
-        var results: [[String: Any]] = []
+        var results: [IngestBenchResult] = []
         let rssBefore = residentMiB()
         for f in chosen {
             let bodies = (0..<16).map { k in body(format: f, names: names, columns: windowColumns, from: k * batchRows, rows: batchRows) }
@@ -88,7 +88,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
                 }
             }
             var r = try await load(base: base, format: f, bodies: bodies, fresh: fresh)
-            r["rss_after_mib"] = residentMiB()
+            r.rssAfterMiB = residentMiB()
             results.append(r)
         }
         let rssAfter = residentMiB()
@@ -98,14 +98,16 @@ struct BenchIngestCommand: AsyncParsableCommand {
 
         switch format {
         case .json:
-            let object: [String: Any] = ["results": results, "rss_before_mib": rssBefore, "rss_after_mib": rssAfter,
-                                         "concurrency": concurrency, "batch_rows": batchRows, "features": 30, "duration_s": duration]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            let object = IngestBenchRun(results: results, rssBeforeMiB: rssBefore, rssAfterMiB: rssAfter, concurrency: concurrency,
+                                        batchRows: batchRows, features: 30, durationS: duration)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(object), as: UTF8.self))
         case .text:
             print("driftwatch bench ingest — \(batchRows)-row batches × 30 features, \(concurrency) senders, \(Int(duration)) s per format, durable (SQLite WAL)")
             for r in results {
-                let fmt = (r["format"] as? String ?? "").padding(toLength: 9)
-                print("  \(fmt) \(Int(r["observations_per_s"] as? Double ?? 0)) obs/s   p50 \(fixed1(r["p50_ms"] as? Double ?? 0)) ms   p99 \(fixed1(r["p99_ms"] as? Double ?? 0)) ms   (\(r["requests"] ?? 0) requests, \(r["errors"] ?? 0) errors, RSS \(fixed1(r["rss_after_mib"] as? Double ?? 0)) MiB)")
+                let fmt = r.format.padding(toLength: 9)
+                print("  \(fmt) \(Int(r.observationsPerS)) obs/s   p50 \(fixed1(r.p50Ms)) ms   p99 \(fixed1(r.p99Ms)) ms   (\(r.requests) requests, \(r.errors) errors, RSS \(fixed1(r.rssAfterMiB ?? 0)) MiB)")
             }
             print("  resident memory: \(fixed1(rssBefore)) MiB before, \(fixed1(rssAfter)) MiB after")
         }
@@ -143,7 +145,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
                                 endpoints: Array(repeating: .production, count: rows), features: cols, predictions: nil)
     }
 
-    private func load(base: String, format: String, bodies: [(Data, String)], fresh: (@Sendable (Int, Int) -> Data)?) async throws -> [String: Any] {
+    private func load(base: String, format: String, bodies: [(Data, String)], fresh: (@Sendable (Int, Int) -> Data)?) async throws -> IngestBenchResult {
         let url = base + "/v1/models/bench/observations"
         let deadline = Date().addingTimeInterval(duration)
         let rows = batchRows
@@ -180,9 +182,9 @@ struct BenchIngestCommand: AsyncParsableCommand {
         latencies.sort()
         func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
         let accepted = perSender.reduce(0) { $0 + $1.2 }
-        return ["format": format, "requests": latencies.count, "errors": perSender.reduce(0) { $0 + $1.1 },
-                "observations": accepted, "observations_per_s": Double(accepted) / elapsed,
-                "p50_ms": pct(0.5), "p99_ms": pct(0.99), "bytes_per_request": bodies[0].0.count, "unique_ids": fresh != nil]
+        return IngestBenchResult(format: format, requests: latencies.count, errors: perSender.reduce(0) { $0 + $1.1 },
+                                 observations: accepted, observationsPerS: Double(accepted) / elapsed,
+                                 p50Ms: pct(0.5), p99Ms: pct(0.99), bytesPerRequest: bodies[0].0.count, uniqueIDs: fresh != nil)
     }
 }
 
@@ -209,4 +211,37 @@ func residentMiB() -> Double {
         return kb / 1024
     }
     return 0
+}
+
+/// One format's figures of `driftwatch bench ingest --format json`.
+struct IngestBenchResult: Encodable {
+    var format: String
+    var requests: Int
+    var errors: Int
+    var observations: Int
+    var observationsPerS: Double
+    var p50Ms: Double
+    var p99Ms: Double
+    var bytesPerRequest: Int
+    var uniqueIDs: Bool
+    var rssAfterMiB: Double?
+    enum CodingKeys: String, CodingKey {
+        case format, requests, errors, observations, observationsPerS = "observations_per_s", p50Ms = "p50_ms", p99Ms = "p99_ms"
+        case bytesPerRequest = "bytes_per_request", uniqueIDs = "unique_ids", rssAfterMiB = "rss_after_mib"
+    }
+}
+
+/// `driftwatch bench ingest --format json`.
+struct IngestBenchRun: Encodable {
+    var results: [IngestBenchResult]
+    var rssBeforeMiB: Double
+    var rssAfterMiB: Double
+    var concurrency: Int
+    var batchRows: Int
+    var features: Int
+    var durationS: Double
+    enum CodingKeys: String, CodingKey {
+        case results, rssBeforeMiB = "rss_before_mib", rssAfterMiB = "rss_after_mib", concurrency, batchRows = "batch_rows", features
+        case durationS = "duration_s"
+    }
 }

@@ -81,18 +81,18 @@ func streamDemo(base: String, cycles: Int) async throws {
                 let body = "{\"observations\":[" + rows.joined(separator: ",") + "]}"
                 (status, data) = try await request("POST", "\(base)/v1/models/\(model)/observations", body: Data(body.utf8))
                 guard status == 202 else { throw UserFacingError(message: "POST observations: \(status) \(String(decoding: data, as: UTF8.self))") }
-                if let answer = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let closed = answer["window_closed"] as? Int {
+                if let closed = try JSONDecoder().decode(DemoIngestAnswer.self, from: data).windowClosed {
                     // The window is evaluated in the background: wait for its report.
                     for _ in 0..<100 {
                         let (_, d) = try await request("GET", "\(base)/v1/models/\(model)/drift")
-                        guard let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any],
-                              let report = o["report"] as? [String: Any], report["seq"] as? Int == closed,
-                              let summary = report["summary"] as? [String: Any], let state = report["episode_state"] as? String else {
+                        // Until the window's report is there, the answer has none (or an older one).
+                        guard let report = (try? JSONDecoder().decode(DemoDriftAnswer.self, from: d))?.report, report.seq == closed,
+                              let state = report.episodeState else {
                             try await Task.sleep(for: .milliseconds(20))
                             continue
                         }
-                        let drifted = (report["features"] as? [[String: Any]] ?? []).filter { $0["drifted"] as? Bool == true }.compactMap { $0["name"] as? String }
-                        let share = summary["drifted_share"] as? Double ?? 0
+                        let drifted = report.features.filter(\.drifted).map(\.name)
+                        let share = report.summary.driftedShare
                         let mark = state != lastState ? "  ← episode \(lastState) → \(state)" : ""
                         print("demo: window \(closed): drifted share \(String(format: "%.2f", share)) \(drifted.isEmpty ? "" : "[\(drifted.joined(separator: ", "))]") state \(state)\(mark)")
                         lastState = state
@@ -104,4 +104,30 @@ func streamDemo(base: String, cycles: Int) async throws {
         }
     }
     print("demo: done streaming. Try: curl \(base)/v1/models/\(model)/drift | curl \(base)/metrics | curl \(base)/v1/models/\(model)/episodes")
+}
+
+/// The part of the observations answer the demo reads.
+struct DemoIngestAnswer: Decodable {
+    var windowClosed: Int?
+    enum CodingKeys: String, CodingKey { case windowClosed = "window_closed" }
+}
+
+/// The part of `GET /v1/models/{model}/drift` the demo prints.
+struct DemoDriftAnswer: Decodable {
+    struct Report: Decodable {
+        struct Summary: Decodable {
+            var driftedShare: Double
+            enum CodingKeys: String, CodingKey { case driftedShare = "drifted_share" }
+        }
+        struct Feature: Decodable {
+            var name: String
+            var drifted: Bool
+        }
+        var seq: Int
+        var summary: Summary
+        var episodeState: String?
+        var features: [Feature]
+        enum CodingKeys: String, CodingKey { case seq, summary, episodeState = "episode_state", features }
+    }
+    var report: Report?
 }

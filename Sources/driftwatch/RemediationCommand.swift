@@ -13,7 +13,7 @@ struct RemediationCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "render",
             abstract: "Print the manifests driftwatch would create for a model (retraining Job or Argo submission, shadow InferenceService, promotion patch).",
-            discussion: "Reads the `remediation` block of the service's config file. JSON documents separated by `---` (valid YAML), or one file each with --out.")
+            discussion: "Reads the `remediation` block of the service's config file. Each document is the request body the service would send, byte for byte (compact JSON; pipe through `jq` to read). JSON documents separated by `---` (valid YAML), or one file each with --out.")
 
         @Option(help: "The service's JSON config file (its `remediation` block).") var config: String
         @Option(help: "Model name.") var model: String
@@ -35,7 +35,7 @@ struct RemediationCommand: ParsableCommand {
             }
             guard let r = cfg.remediation else { throw UserFacingError(message: "\(config): no `remediation` block: nothing would be created") }
             guard r.covers(model) else { throw UserFacingError(message: "remediation.models does not include \(model)") }
-            let documents = renderRemediationManifests(
+            let documents = try renderRemediationManifests(
                 config: cfg, model: model, episodeID: episode, baselineVersion: baselineVersion,
                 driftedFeatures: drifted.split(separator: ",").map(String.init), candidateVersion: candidateVersion,
                 modelURI: modelURI, defaultNamespace: namespace)

@@ -31,53 +31,152 @@ struct ReportCommand: AsyncParsableCommand {
             print()
             return
         }
-        guard let doc = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw UserFacingError(message: "\(url): the answer is not a JSON report")
+        let doc: TerminalReport
+        do {
+            doc = try JSONDecoder().decode(TerminalReport.self, from: data)
+        } catch {
+            throw UserFacingError(message: "\(url): the answer is not a JSON report (\(error))")
         }
         print(renderTerminalReport(doc, colour: isatty(STDOUT_FILENO) == 1), terminator: "")
     }
 }
 
+/// A number of the report as the table shows it; a value that is not a number (absent, null,
+/// an object) is shown as "—".
+struct Figure: Decodable {
+    var value: Double?
+    init(value: Double?) { self.value = value }
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        value = c.decodeNil() ? nil : (try? c.decode(Double.self))
+    }
+}
+
+/// The parts of `GET /v1/models/{model}/report` the text report shows.
+struct TerminalReport: Decodable {
+    struct MLflow: Decodable {
+        var runID: String?
+        var artifact: String?
+        var modelVersion: String?
+        var registeredModel: String?
+        enum CodingKeys: String, CodingKey { case runID = "run_id", artifact, modelVersion = "model_version", registeredModel = "registered_model" }
+    }
+    struct Test: Decodable {
+        var statistic: Figure?
+        var pvalue: Figure?
+        var pvalueAdjusted: Figure?
+        enum CodingKeys: String, CodingKey { case statistic, pvalue, pvalueAdjusted = "pvalue_adjusted" }
+        /// The adjusted p-value when there is one.
+        var p: Double? { pvalueAdjusted?.value ?? pvalue?.value }
+    }
+    struct Feature: Decodable {
+        struct Quality: Decodable {
+            var missingShare: Figure?
+            enum CodingKeys: String, CodingKey { case missingShare = "missing_share" }
+        }
+        var name: String?
+        var drifted: Bool?
+        var status: String?
+        var psi: Figure?
+        var js: Figure?
+        var ks: Test?
+        var chi2: Test?
+        var quality: Quality?
+    }
+    struct Window: Decodable {
+        struct Summary: Decodable { var drifted: Figure?; var evaluated: Figure? }
+        var seq: Figure?
+        var startedAt: Figure?
+        var endedAt: Figure?
+        var rows: Figure?
+        var summary: Summary?
+        var features: [Feature]?
+        var prediction: Feature?
+        enum CodingKeys: String, CodingKey { case seq, startedAt = "started_at", endedAt = "ended_at", rows, summary, features, prediction }
+    }
+    struct Quality: Decodable {
+        var metric: String?
+        var seq: Figure?
+        var labelledRows: Figure?
+        var realized: Figure?
+        var estimatedValue: Figure?
+        var baseline: Figure?
+        var degraded: Bool?
+        enum CodingKeys: String, CodingKey {
+            case metric, seq, labelledRows = "labelled_rows", realized, estimatedValue = "estimated_value", baseline, degraded
+        }
+    }
+    struct Episode: Decodable {
+        struct Transition: Decodable {
+            var from: String?
+            var to: String?
+            var windowSeq: Figure?
+            enum CodingKeys: String, CodingKey { case from, to, windowSeq = "window_seq" }
+        }
+        struct Action: Decodable {
+            var key: String?
+            var state: String?
+            var lastError: String?
+            enum CodingKeys: String, CodingKey { case key, state, lastError = "last_error" }
+        }
+        struct Remediation: Decodable { var kind: String?; var name: String?; var state: String?; var detail: String? }
+        var id: Figure?
+        var state: String?
+        var transitions: [Transition]?
+        var actions: [Action]?
+        var remediations: [Remediation]?
+    }
+    struct Candidate: Decodable { var version: String?; var shadow: String?; var verdict: String?; var reasons: [String]? }
+    var model: String?
+    var state: String?
+    var since: Double?
+    var mlflow: MLflow?
+    var latest: Window?
+    var quality: Quality?
+    var episode: Episode?
+    var candidates: [Candidate]?
+    var runbookURL: String?
+    enum CodingKeys: String, CodingKey {
+        case model, state, since, mlflow, latest, quality, episode, candidates, runbookURL = "runbook_url"
+    }
+}
+
 /// The report as text: banner, drifted features first, quality, actions.
-func renderTerminalReport(_ d: [String: Any], colour: Bool) -> String {
+func renderTerminalReport(_ d: TerminalReport, colour: Bool) -> String {
     func paint(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
-    func num(_ v: Any?) -> String { (v as? Double).map(formatFigure) ?? (v as? Int).map(String.init) ?? "—" }
-    func time(_ v: Any?) -> String {
-        guard let t = v as? Double else { return "—" }
+    func num(_ v: Figure?) -> String { v?.value.map(formatFigure) ?? "—" }
+    func time(_ v: Figure?) -> String {
+        guard let t = v?.value else { return "—" }
         let f = ISO8601DateFormatter()
         return f.string(from: Date(timeIntervalSince1970: t))
     }
     var out = ""
-    let state = d["state"] as? String ?? "ok"
+    let state = d.state ?? "ok"
     let stateCode = ["confirmed": "1;31", "suspected": "1;33", "resolved": "1;32", "ok": "1;32"][state] ?? "1"
-    out += paint("\(d["model"] as? String ?? "?"): \(state.uppercased())", stateCode)
-    if let since = d["since"] as? Double { out += " since \(time(since))" }
+    out += paint("\(d.model ?? "?"): \(state.uppercased())", stateCode)
+    if let since = d.since { out += " since \(time(Figure(value: since)))" }
     out += "\n"
-    if let m = d["mlflow"] as? [String: Any], let run = m["run_id"] as? String {
-        out += "baseline: MLflow run \(run) (\(m["artifact"] as? String ?? "?"))"
-        if let v = m["model_version"] as? String { out += ", \(m["registered_model"] as? String ?? "model") version \(v)" }
+    if let m = d.mlflow, let run = m.runID {
+        out += "baseline: MLflow run \(run) (\(m.artifact ?? "?"))"
+        if let v = m.modelVersion { out += ", \(m.registeredModel ?? "model") version \(v)" }
         out += "\n"
     }
-    if let latest = d["latest"] as? [String: Any] {
-        let summary = latest["summary"] as? [String: Any] ?? [:]
-        out += "window \(num(latest["seq"])) (\(time(latest["started_at"])) – \(time(latest["ended_at"]))): \(num(summary["drifted"])) of \(num(summary["evaluated"])) features drifted, \(num(latest["rows"])) rows\n\n"
-        var features = latest["features"] as? [[String: Any]] ?? []
-        if let p = latest["prediction"] as? [String: Any] { features.append(p) }
+    if let latest = d.latest {
+        out += "window \(num(latest.seq)) (\(time(latest.startedAt)) – \(time(latest.endedAt))): \(num(latest.summary?.drifted)) of \(num(latest.summary?.evaluated)) features drifted, \(num(latest.rows)) rows\n\n"
+        var features = latest.features ?? []
+        if let p = latest.prediction { features.append(p) }
         features.sort { a, b in
-            let da = a["drifted"] as? Bool ?? false, db = b["drifted"] as? Bool ?? false
+            let da = a.drifted ?? false, db = b.drifted ?? false
             if da != db { return da }
-            return (a["psi"] as? Double ?? 0) > (b["psi"] as? Double ?? 0)
+            return (a.psi?.value ?? 0) > (b.psi?.value ?? 0)
         }
         let header = ["feature", "verdict", "PSI", "KS D", "p (adj.)", "JS", "missing"]
         var rows: [[String]] = []
         for f in features {
-            let ks = f["ks"] as? [String: Any]
-            let chi = f["chi2"] as? [String: Any]
-            let p = ks?["pvalue_adjusted"] ?? ks?["pvalue"] ?? chi?["pvalue_adjusted"] ?? chi?["pvalue"]
-            let q = f["quality"] as? [String: Any] ?? [:]
-            let drifted = f["drifted"] as? Bool ?? false
-            rows.append([f["name"] as? String ?? "?", drifted ? "DRIFTED" : (f["status"] as? String == "insufficient_data" ? "too few" : "ok"),
-                         num(f["psi"]), num(ks?["statistic"]), num(p), num(f["js"]), num((q["missing_share"] as? Double).map { $0 * 100 }) + "%"])
+            let p = f.ks?.p ?? f.chi2?.p
+            let drifted = f.drifted ?? false
+            rows.append([f.name ?? "?", drifted ? "DRIFTED" : (f.status == "insufficient_data" ? "too few" : "ok"),
+                         num(f.psi), num(f.ks?.statistic), num(Figure(value: p)), num(f.js), num(Figure(value: f.quality?.missingShare?.value.map { $0 * 100 })) + "%"])
         }
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
@@ -90,26 +189,26 @@ func renderTerminalReport(_ d: [String: Any], colour: Bool) -> String {
     } else {
         out += "no window evaluated yet\n"
     }
-    if let q = d["quality"] as? [String: Any] {
-        out += "\nquality (\(q["metric"] as? String ?? "?"), window \(num(q["seq"])), \(num(q["labelled_rows"])) labelled rows): realized \(num(q["realized"])), estimated \(num(q["estimated_value"])), baseline \(num(q["baseline"]))"
-        if let degraded = q["degraded"] as? Bool { out += degraded ? paint(" DEGRADED", "31") : " ok" }
+    if let q = d.quality {
+        out += "\nquality (\(q.metric ?? "?"), window \(num(q.seq)), \(num(q.labelledRows)) labelled rows): realized \(num(q.realized)), estimated \(num(q.estimatedValue)), baseline \(num(q.baseline))"
+        if let degraded = q.degraded { out += degraded ? paint(" DEGRADED", "31") : " ok" }
         out += "\n"
     }
-    if let e = d["episode"] as? [String: Any] {
-        out += "\nepisode \(num(e["id"])) (\(e["state"] as? String ?? "?")): "
-        out += (e["transitions"] as? [[String: Any]] ?? []).map { "\($0["from"] ?? "")→\($0["to"] ?? "") @ window \(num($0["window_seq"]))" }.joined(separator: ", ") + "\n"
-        for a in e["actions"] as? [[String: Any]] ?? [] {
-            out += "  action \(a["key"] as? String ?? "?"): \(a["state"] as? String ?? "?")\((a["last_error"] as? String).map { " (\($0))" } ?? "")\n"
+    if let e = d.episode {
+        out += "\nepisode \(num(e.id)) (\(e.state ?? "?")): "
+        out += (e.transitions ?? []).map { "\($0.from ?? "")→\($0.to ?? "") @ window \(num($0.windowSeq))" }.joined(separator: ", ") + "\n"
+        for a in e.actions ?? [] {
+            out += "  action \(a.key ?? "?"): \(a.state ?? "?")\(a.lastError.map { " (\($0))" } ?? "")\n"
         }
-        for r in e["remediations"] as? [[String: Any]] ?? [] {
-            out += "  \(r["kind"] as? String ?? "?") \(r["name"] as? String ?? "?"): \(r["state"] as? String ?? "?")\((r["detail"] as? String).map { " (\($0))" } ?? "")\n"
+        for r in e.remediations ?? [] {
+            out += "  \(r.kind ?? "?") \(r.name ?? "?"): \(r.state ?? "?")\(r.detail.map { " (\($0))" } ?? "")\n"
         }
     }
-    for c in d["candidates"] as? [[String: Any]] ?? [] {
-        out += "candidate \(c["version"] as? String ?? "?") (shadow \(c["shadow"] as? String ?? "?")): gate \(c["verdict"] as? String ?? "?")"
-        let reasons = c["reasons"] as? [String] ?? []
+    for c in d.candidates ?? [] {
+        out += "candidate \(c.version ?? "?") (shadow \(c.shadow ?? "?")): gate \(c.verdict ?? "?")"
+        let reasons = c.reasons ?? []
         out += reasons.isEmpty ? "\n" : " — \(reasons.joined(separator: "; "))\n"
     }
-    out += "\nrunbook: \(d["runbook_url"] as? String ?? "")\n"
+    out += "\nrunbook: \(d.runbookURL ?? "")\n"
     return out
 }

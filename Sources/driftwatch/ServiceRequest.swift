@@ -24,6 +24,9 @@ func requestService(_ method: HTTPMethod, url: String, server: String, token: St
 
 /// The one-line error for an unexpected status, with the problem+json `detail` when there is one.
 func serviceError(url: String, status: UInt, data: Data) -> UserFacingError {
-    let detail = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["detail"] as? String
+    /// The part of a problem+json body the message shows.
+    struct Problem: Decodable { var detail: String? }
+    // Not every error body is problem+json (a proxy's page): then the status alone.
+    let detail = (try? JSONDecoder().decode(Problem.self, from: data))?.detail
     return UserFacingError(message: "\(url): HTTP \(status)\(detail.map { ": " + $0 } ?? "")")
 }

@@ -1,3 +1,4 @@
+import DriftActions
 import DriftCore
 @testable import DriftServer
 import Foundation

@@ -1,3 +1,4 @@
+import DriftActions
 import DriftSimulation
 import DriftCore
 @testable import DriftServer
@@ -86,6 +87,16 @@ final class RemediationTests: XCTestCase {
         XCTAssertNotNil(env["DRIFTWATCH_DRIFT_FROM"])
         XCTAssertEqual(env["DRIFTWATCH_CANDIDATES_URL"], "http://driftwatch.ml.svc:8080/v1/models/fraud/candidates")
         XCTAssertEqual(env["MLFLOW_TRACKING_URI"], "http://mlflow:5000")
+        // `driftwatch remediation render` for this model and episode prints the body that was
+        // sent, byte for byte (one builder for both).
+        let iso = ISO8601DateFormatter()
+        let rendered = try renderRemediationManifests(
+            config: s.service.config, model: "fraud", episodeID: 1, baselineVersion: 1,
+            driftedFeatures: (env["DRIFTWATCH_DRIFTED_FEATURES"] ?? "").split(separator: ",").map(String.init),
+            candidateVersion: "v2", modelURI: "s3://models/fraud/v2", defaultNamespace: "default",
+            driftFrom: iso.date(from: env["DRIFTWATCH_DRIFT_FROM"] ?? ""), driftTo: iso.date(from: env["DRIFTWATCH_DRIFT_TO"] ?? ""))
+        XCTAssertEqual(rendered.map(\.name), ["retrain-job", "shadow-inferenceservice", "promotion-patch"])
+        XCTAssertEqual(rendered.first?.json, String(decoding: try XCTUnwrap(posts.last?.body), as: UTF8.self))
 
         // Job status is polled onto the episode: running, then succeeded.
         try await waitForRemediation(s, episode: 0, state: "running")
@@ -175,6 +186,13 @@ final class RemediationTests: XCTestCase {
         let patch = try XCTUnwrap(patched.first { $0.method == "PATCH" })
         XCTAssertEqual(patch.path, isvcPath + "/fraud-model")
         XCTAssertEqual(String(decoding: patch.body, as: UTF8.self), #"{"spec":{"predictor":{"canaryTrafficPercent":10,"model":{"storageUri":"s3://models/fraud/v2"}}}}"#)
+        // What `remediation render` prints for this candidate is what the dispatcher sent, byte for byte.
+        let rendered = Dictionary(uniqueKeysWithValues: try renderRemediationManifests(
+            config: s.service.config, model: "fraud", episodeID: 1, baselineVersion: 1, driftedFeatures: [],
+            candidateVersion: "v2", modelURI: "s3://models/fraud/v2", defaultNamespace: "default").map { ($0.name, $0.json) })
+        let shadowBody = try XCTUnwrap(shadowCalls.first { $0.method == "POST" && $0.path == isvcPath }?.body)
+        XCTAssertEqual(rendered["shadow-inferenceservice"], String(decoding: shadowBody, as: UTF8.self))
+        XCTAssertEqual(rendered["promotion-patch"], String(decoding: patch.body, as: UTF8.self))
         var metrics = try await s.call("GET", "/metrics", contentType: nil).text
         XCTAssertTrue(metrics.contains(#"driftwatch_candidate_gate{model="fraud",candidate="v2",verdict="pass"} 1"#), metrics)
 
@@ -191,6 +209,34 @@ final class RemediationTests: XCTestCase {
         _ = try await k8s.wait("the failed candidate's shadow deleted") { $0.contains { $0.method == "DELETE" && $0.path == isvcPath + "/fraud-shadow-v3" } }
         metrics = try await s.call("GET", "/metrics", contentType: nil).text
         XCTAssertTrue(metrics.contains(#"driftwatch_candidate_gate{model="fraud",candidate="v3",verdict="fail"} 1"#), metrics)
+    }
+
+    /// An outbox row written by the previous version (RemediationCall with the body rendered by
+    /// JSONSerialization, slashes escaped) is still delivered after an upgrade.
+    func testPreviousVersionsStoredJobIsDelivered() async throws {
+        let k8s = try await KubernetesStandIn()
+        do {
+            try await LiveService(configure: configure(k8s, token: try tokenFile())).running { s in
+                let created = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
+                XCTAssertEqual(created.status, 201, created.text)
+                let body = #"{"apiVersion":"batch\/v1","kind":"Job","metadata":{"labels":{"driftwatch.io\/episode":"9"},"name":"dw-retrain-fraud-e9","namespace":"ml"},"spec":{"activeDeadlineSeconds":21600,"backoffLimit":1,"template":{"metadata":{"labels":{"driftwatch.io\/episode":"9"}},"spec":{"containers":[{"env":[{"name":"DRIFTWATCH_MODEL","value":"fraud"}],"image":"ghcr.io\/acme\/fraud-train:1","name":"train","resources":{"limits":{"cpu":"4","memory":"16Gi"},"requests":{"cpu":"4","memory":"16Gi"}}}],"restartPolicy":"Never"}},"ttlSecondsAfterFinished":604800}}"#
+                let payload = String(decoding: try JSONSerialization.data(withJSONObject: [
+                    "target": "kubernetes", "method": "POST", "path": "/apis/batch/v1/namespaces/ml/jobs", "body": body, "also_done": [409],
+                    "remediation_kind": "retrain_job", "remediation_name": "dw-retrain-fraud-e9", "state_on_success": "created",
+                ] as [String: Any], options: [.sortedKeys]), as: UTF8.self)
+                try s.service.store.enqueueAction(model: "fraud", kind: "remediation", key: "remediation:episode:9:retrain", payloadJSON: payload, now: Date())
+                let calls = try await k8s.wait("the stored Job created") { $0.contains { $0.method == "POST" && $0.status == 201 } }
+                let job = try XCTUnwrap(calls.first { $0.method == "POST" && $0.status == 201 })
+                XCTAssertEqual(job.path, "/apis/batch/v1/namespaces/ml/jobs")
+                XCTAssertEqual(job.json as NSDictionary, try JSONSerialization.jsonObject(with: Data(body.utf8)) as? NSDictionary)
+                // Recorded as created (and then polled: running).
+                XCTAssertTrue(["created", "running"].contains(try s.service.store.remediations(model: "fraud").first?.state ?? ""))
+            }
+        } catch {
+            await k8s.stop()
+            throw error
+        }
+        await k8s.stop()
     }
 
     private func waitForVerdict(_ s: LiveService, version: String, not pending: String) async throws -> LiveService.Reply {
@@ -229,7 +275,8 @@ final class RetrainKindsTests: XCTestCase {
             config.retrain = retrain
             let runtime = try RemediationRuntime(config: config, publicURL: "http://dw")
             let call = try XCTUnwrap(try runtime.retrain(request(episode: 4), store: store, now: Date()))
-            XCTAssertEqual(call.path, "/api/v1/workflows/ml/submit")
+            guard case .argoSubmit(let submit) = call else { return XCTFail("\(call)") }
+            XCTAssertEqual(submit.path, "/api/v1/workflows/ml/submit")
             try await runtime.perform(call)
             try await runtime.perform(call)  // a retry after a lost answer: 409, still done
             let posts = await api.calls("POST", "/api/v1/workflows/ml/submit")
@@ -265,10 +312,9 @@ final class RetrainKindsTests: XCTestCase {
             // A 4xx no retry can fix is not retryable; a 5xx is.
             await api.state.fail(next: 1)
             do {
-                try await webhook.perform(RemediationCall(target: .webhook, method: "POST", path: api.url + "/x", body: "{}", alsoDone: [],
-                                                          remediationKind: "retrain_webhook", remediationName: "x", episodeID: nil, stateOnSuccess: "created"))
+                try await webhook.transport.perform(RemediationHTTPCall(target: .webhook, method: "POST", path: api.url + "/x", body: "{}", alsoDone: []))
                 XCTFail("a 500 is an error")
-            } catch let e as RemediationError {
+            } catch let e as DeliveryError {
                 XCTAssertTrue(e.retryable)
             }
             await webhook.shutdown()

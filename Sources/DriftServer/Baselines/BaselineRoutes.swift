@@ -1,3 +1,4 @@
+import DriftActions
 import DriftTabular
 import DriftCore
 import DriftIngest
@@ -132,7 +133,7 @@ extension DriftService {
             let link = MLflowLink(url: spec.url, registeredModel: spec.model, runID: runID, experimentID: info.experimentID, runName: info.name,
                                   modelVersion: version, artifact: path, params: info.params, metrics: info.metrics)
             return (bytes, link, client)
-        } catch let e as MLflowError {
+        } catch let e as DeliveryError {
             if e.retryable || e.status == nil { throw Problem(.badGateway, e.message) }
             throw Problem.unprocessable(e.message)
         }

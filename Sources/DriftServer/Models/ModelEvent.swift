@@ -1,3 +1,4 @@
+import DriftActions
 import DriftCore
 import DriftStore
 import Foundation

@@ -1,3 +1,4 @@
+import DriftActions
 import DriftCore
 import DriftIngest
 import DriftStats

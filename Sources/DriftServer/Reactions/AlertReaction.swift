@@ -1,3 +1,4 @@
+import DriftActions
 import DriftCore
 import DriftStore
 import Foundation
@@ -24,21 +25,19 @@ struct AlertReaction: ModelEventReaction {
     private func episodeNotice(_ recorded: RecordedTransition, model: ModelSnapshot, store: any Store) throws {
         let (t, episode) = (recorded.transition, recorded.episode)
         var alert = policy.alert(model: model.model, episode: episode, report: model.lastReport, driftedFeatures: t.driftedFeatures)
-        let key: String
+        let key: ActionKey
         if t.to == .confirmed {
-            key = "alertmanager:episode:\(episode.id):firing"
+            key = .episodeAlert(episodeID: episode.id, notice: .firing)
         } else if t.from == .confirmed {
-            key = "alertmanager:episode:\(episode.id):resolved"
+            key = .episodeAlert(episodeID: episode.id, notice: .resolved)
             alert.resolvedAt = t.at
-            let firingKey = "alertmanager:episode:\(episode.id):firing"
-            if let firing = try store.actions(episodeID: episode.id).first(where: { $0.key == firingKey }) {
-                alert.annotations = try decodeStoredAction(EpisodeAlert.self, firing).annotations
+            if case .alert(let original)? = try store.action(episodeID: episode.id, key: .episodeAlert(episodeID: episode.id, notice: .firing)) {
+                alert.annotations = original.annotations
             }
         } else {
             return
         }
-        try store.enqueueAction(model: model.model, kind: AlertPolicy.kind, key: key, payloadJSON: try encodeStoredAction(alert),
-                                now: model.now, episodeID: episode.id)
+        try store.enqueue(.alert(alert), key: key, model: model.model, now: model.now, episodeID: episode.id)
     }
 
     /// A one-off notice of the gate's verdict on a candidate.
@@ -56,7 +55,7 @@ struct AlertReaction: ModelEventReaction {
                           "description": decision.reasons.joined(separator: "; "), "runbook_url": AlertPolicy.runbookURL],
             generatorURL: "\(policy.publicURL)/v1/models/\(name)/candidates", startsAt: model.now.timeIntervalSince1970, resolvedAt: nil,
             standalone: true)
-        try store.enqueueAction(model: name, kind: AlertPolicy.kind, key: "alertmanager:candidate:\(name):\(c.version):gate",
-                                payloadJSON: try encodeStoredAction(alert), now: model.now, episodeID: nil)
+        try store.enqueue(.alert(alert), key: .candidateGateAlert(model: name, version: c.version), model: name, now: model.now,
+                          episodeID: nil)
     }
 }

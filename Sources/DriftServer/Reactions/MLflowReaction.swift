@@ -1,3 +1,4 @@
+import DriftActions
 import DriftCore
 import DriftStore
 import Foundation
@@ -25,7 +26,7 @@ struct MLflowReaction: ModelEventReaction {
                 "driftwatch.gate_decided_at": rfc3339(model.now),
                 "driftwatch.gate_url": "\(gateURL)/v1/models/\(model.model)/candidates",
             ], alias: promote, episodeID: c.episodeID)
-            try enqueue(call, key: "mlflow:candidate:\(model.model):\(version):gate", model: model, store: store)
+            try enqueue(call, key: .candidateGateMLflow(model: model.model, version: version), model: model, store: store)
         default:
             return
         }
@@ -67,11 +68,10 @@ struct MLflowReaction: ModelEventReaction {
         }
         let call = MLflowCall(spec: spec, model: model.model, version: model.mlflowLink?.modelVersion, tags: tags, metrics: metrics,
                               episodeID: episode.id)
-        try enqueue(call, key: "mlflow:episode:\(episode.id):\(state)", model: model, store: store)
+        try enqueue(call, key: .episodeMLflow(episodeID: episode.id, state: t.to == .confirmed ? .confirmed : .resolved), model: model, store: store)
     }
 
-    private func enqueue(_ call: MLflowCall, key: String, model: ModelSnapshot, store: any Store) throws {
-        try store.enqueueAction(model: model.model, kind: MLflowActions.kind, key: key, payloadJSON: try encodeStoredAction(call),
-                                now: model.now, episodeID: call.episodeID)
+    private func enqueue(_ call: MLflowCall, key: ActionKey, model: ModelSnapshot, store: any Store) throws {
+        try store.enqueue(.mlflow(call), key: key, model: model.model, now: model.now, episodeID: call.episodeID)
     }
 }

@@ -1,3 +1,4 @@
+import DriftActions
 import DriftCore
 import DriftStore
 import Foundation
@@ -19,7 +20,7 @@ struct RemediationReaction: ModelEventReaction {
             else { return }
             try store.recordRemediation(model: model.model, episodeID: c.episodeID, kind: "shadow", name: c.shadowName, state: "requested",
                                         detail: nil, now: model.now)
-            try enqueue(call, key: "remediation:shadow:\(c.shadowName):create", model: model, store: store)
+            try enqueue(call, key: .shadow(name: c.shadowName, step: .create), model: model, store: store)
             metrics.remediation(model: model.model, kind: "shadow", state: "requested")
         case .candidateJudged(let c, let decision):
             if decision.verdict == .pass,
@@ -27,11 +28,11 @@ struct RemediationReaction: ModelEventReaction {
             {
                 try store.recordRemediation(model: model.model, episodeID: c.episodeID, kind: "promotion", name: call.remediationName,
                                             state: "requested", detail: nil, now: model.now)
-                try enqueue(call, key: "remediation:candidate:\(c.version):promote", model: model, store: store)
+                try enqueue(call, key: .promotion(version: c.version), model: model, store: store)
             }
             if decision.verdict == .fail, runtime.config.shadow?.deleteOnFail == true {
                 try enqueue(runtime.deleteShadow(name: c.shadowName, episodeID: c.episodeID),
-                            key: "remediation:shadow:\(c.shadowName):delete", model: model, store: store)
+                            key: .shadow(name: c.shadowName, step: .delete), model: model, store: store)
             }
         default:
             return
@@ -52,19 +53,18 @@ struct RemediationReaction: ModelEventReaction {
                 driftFrom: from.timeIntervalSince1970, driftTo: t.at,
                 candidatesURL: "\(runtime.publicURL)/v1/models/\(model.model)/candidates")
             if let call = try runtime.retrain(request, store: store, now: model.now) {
-                try enqueue(call, key: "remediation:episode:\(episode.id):retrain", model: model, store: store)
+                try enqueue(call, key: .retrain(episodeID: episode.id), model: model, store: store)
                 metrics.remediation(model: model.model, kind: call.remediationKind, state: "requested")
             } else {
                 metrics.remediation(model: model.model, kind: "retrain_\(runtime.config.retrain?.kind.rawValue ?? "none")", state: "skipped")
             }
         } else if t.from == .confirmed, let c = model.pendingCandidate, runtime.config.shadow?.deleteOnResolve == true {
             try enqueue(runtime.deleteShadow(name: c.shadowName, episodeID: c.episodeID),
-                        key: "remediation:shadow:\(c.shadowName):delete", model: model, store: store)
+                        key: .shadow(name: c.shadowName, step: .delete), model: model, store: store)
         }
     }
 
-    private func enqueue(_ call: RemediationCall, key: String, model: ModelSnapshot, store: any Store) throws {
-        try store.enqueueAction(model: model.model, kind: RemediationRuntime.actionKind, key: key, payloadJSON: try encodeStoredAction(call),
-                                now: model.now, episodeID: call.episodeID)
+    private func enqueue(_ call: Action, key: ActionKey, model: ModelSnapshot, store: any Store) throws {
+        try store.enqueue(call, key: key, model: model.model, now: model.now, episodeID: call.episodeID)
     }
 }

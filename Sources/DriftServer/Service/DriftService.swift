@@ -137,7 +137,7 @@ public final class DriftService: Sendable {
         app.addServices(WindowTimer(service: self), PredictionIDIndexer(service: self))
         // Always: besides alerts and remediation, any model may name an MLflow server (its writes
         // go through the outbox, its registry is polled for candidates).
-        app.addServices(ActionDispatcher(service: self, policy: alertPolicy, client: alertPolicy.map { AlertmanagerClient(config: $0.config) }))
+        app.addServices(ActionDispatcher(service: self))
         return app
     }
 
@@ -180,7 +180,7 @@ public final class DriftService: Sendable {
     }
 }
 
-let driftwatchServiceVersion = "0.2.0"
+let driftwatchServiceVersion = driftwatchVersion
 
 /// Closes time-based windows once a second.
 struct WindowTimer: Service {

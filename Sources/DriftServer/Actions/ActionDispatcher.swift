@@ -1,0 +1,91 @@
+import DriftActions
+import DriftCore
+import DriftStore
+import Foundation
+import ServiceLifecycle
+
+/// The outbox loop of a running service: delivers due actions (DriftActions' `OutboxDispatcher`,
+/// one path and one retry policy for every kind), polls MLflow registries and retraining Jobs,
+/// and re-sends the alerts of confirmed episodes.
+struct ActionDispatcher: Service {
+    let service: DriftService
+    var pollInterval: Duration = .milliseconds(250)
+
+    init(service: DriftService) { self.service = service }
+
+    /// The outbox deliverer with this service's configuration, reporting to its metrics.
+    var outbox: OutboxDispatcher {
+        let metrics = service.metrics
+        return OutboxDispatcher(
+            store: service.store,
+            alerting: service.alertPolicy.map { policy in
+                .init(client: policy.client, activeFor: policy.activeFor, policy: FailurePolicy(maxAttempts: policy.config.maxAttempts))
+            },
+            remediation: service.remediation?.transport, logger: service.logger, clock: service.clock,
+            observe: { outcome in
+                metrics.action(kind: outcome.kind, outcome: outcome.result.rawValue)
+                if let state = outcome.remediationState { metrics.remediation(model: outcome.model, kind: outcome.kind, state: state) }
+            })
+    }
+
+    func run() async throws {
+        let outbox = self.outbox
+        let registries = RegistryPolling(service: service)
+        let metrics = service.metrics
+        let jobs = service.remediation.map { r in
+            JobStatusPoller(store: service.store, transport: r.transport, namespace: r.namespace, logger: service.logger, clock: service.clock,
+                            changed: { model, kind, state in metrics.remediation(model: model, kind: kind, state: state) })
+        }
+        var lastResend = ContinuousClock.now
+        var lastPoll = ContinuousClock.now
+        var lastRegistryCheck = ContinuousClock.now
+        var registryPolls: [String: ContinuousClock.Instant] = [:]
+        let kinds = outbox.kinds.map(\.rawValue)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await outbox.deliverDue()
+            if ContinuousClock.now - lastRegistryCheck >= .seconds(1) {
+                lastRegistryCheck = ContinuousClock.now
+                await registries.poll(&registryPolls)
+            }
+            if let policy = service.alertPolicy, ContinuousClock.now - lastResend >= .milliseconds(Int64(policy.config.resendSeconds * 1000)) {
+                lastResend = ContinuousClock.now
+                await resendConfirmed()
+            }
+            if let jobs, let retrain = service.remediation?.config.retrain, retrain.kind == .job,
+               ContinuousClock.now - lastPoll >= .milliseconds(Int64(retrain.pollSeconds * 1000))
+            {
+                lastPoll = ContinuousClock.now
+                await jobs.poll()
+            }
+            if let counts = try? service.store.undeliveredActionCounts() {
+                service.metrics.actionsPending(counts, kinds: kinds)
+            }
+            try? await Task.sleep(for: pollInterval)
+        }
+    }
+
+    /// Delivers the due outbox actions once (tests drive it directly).
+    func deliverDue() async { await outbox.deliverDue() }
+
+    /// Alertmanager drops an alert that is not re-sent before its `endsAt`: every confirmed
+    /// episode's alert goes out again each `resend_seconds` (best effort; the next round
+    /// retries a failure).
+    func resendConfirmed() async {
+        guard let policy = service.alertPolicy else { return }
+        var alerts: [PostableAlert] = []
+        let now = service.clock()
+        for m in await service.models.all() {
+            if let alert = await m.confirmedAlert(policy: policy) {
+                alerts.append(alert.postable(now: now, activeFor: policy.activeFor))
+            }
+        }
+        guard !alerts.isEmpty else { return }
+        do {
+            try await policy.client.post(alerts)
+            service.metrics.action(kind: AlertPolicy.kind, outcome: "delivered", alerts.count)
+        } catch {
+            service.metrics.action(kind: AlertPolicy.kind, outcome: "retried", alerts.count)
+            service.logger.warning("alert re-send failed", metadata: ["error": .string("\(error)")])
+        }
+    }
+}
