@@ -79,6 +79,7 @@ public enum BaselineCodec {
     }
 }
 
+/// A stored baseline profile that does not decode (truncated, wrong version).
 public struct CodecError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }

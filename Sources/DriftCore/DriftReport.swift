@@ -7,12 +7,14 @@ func finite(_ x: Double?) -> Double? {
     return x
 }
 
+/// A feature's verdict in one window.
 public enum FeatureStatus: String, Sendable, Codable {
     case drifted
     case ok
     case insufficientData = "insufficient_data"
 }
 
+/// The KS test of a numeric feature as reported: statistic, p-value and its corrected value.
 public struct KSReport: Sendable, Codable, Equatable {
     public var statistic: Double
     public var pvalue: Double
@@ -27,6 +29,7 @@ public struct KSReport: Sendable, Codable, Equatable {
     }
 }
 
+/// The chi-squared test of a categorical feature as reported.
 public struct ChiSquareReport: Sendable, Codable, Equatable {
     /// null when infinite (a category the baseline never had, goodness-of-fit test).
     public var statistic: Double?
@@ -40,6 +43,7 @@ public struct ChiSquareReport: Sendable, Codable, Equatable {
     }
 }
 
+/// A numeric feature's percentiles in the baseline and the window, and their shifts.
 public struct PercentileReport: Sendable, Codable, Equatable {
     public var baseline: Percentiles
     public var current: Percentiles
@@ -66,6 +70,7 @@ public struct PercentileReport: Sendable, Codable, Equatable {
     }
 }
 
+/// A feature's data quality in the window: missing values, type mismatches, out-of-range values.
 public struct QualityReport: Sendable, Codable, Equatable {
     public var total: Int
     public var missing: Int

@@ -167,6 +167,7 @@ public struct GatePolicy: Sendable, Codable, Equatable {
     }
 }
 
+/// The validation gate's answer on a candidate: still collecting evidence, passed or failed.
 public enum GateVerdict: String, Sendable, Codable, CaseIterable {
     case pending, pass, fail
 }

@@ -1,5 +1,6 @@
 import DriftStats
 
+/// Whether a column is compared as numbers or as categories.
 public enum FeatureKind: String, ConfigurationEnum {
     case numeric, categorical
 }
@@ -78,6 +79,7 @@ public struct CategoricalColumn: Sendable {
     }
 }
 
+/// One column of a table: numbers or categories, with its quality counts.
 public enum Column: Sendable {
     case numeric(NumericColumn)
     case categorical(CategoricalColumn)

@@ -11,6 +11,7 @@ public struct FraudDemoData: Sendable {
     public static let categorical = ["merchant_category", "country"]
     public static let prediction = "score"
 
+    /// One synthetic card transaction: its features and the model's score.
     public struct Row: Sendable {
         public var id: String
         public var amount, accountAgeDays, txLast24h, distanceKm: Double

@@ -6,6 +6,7 @@ import Glibc
 
 /// How one synthetic numeric feature is distributed, and how a drifted window moves it.
 public struct SyntheticFeature: Sendable {
+    /// The distribution family of the feature.
     public enum Shape: Sendable { case normal, lognormal, uniform, exponential }
     public var name: String
     public var shape: Shape

@@ -1,5 +1,6 @@
 // A categorical feature's baseline and its comparison with one window.
 
+/// Which chi-squared test compares a categorical window with its baseline.
 public enum ChiSquareKind: String, Sendable, Codable, CaseIterable {
     /// 2×K test of independence (scipy chi2_contingency, Yates only when dof = 1).
     case contingency
@@ -22,6 +23,7 @@ public struct CategoricalReference: Sendable, Equatable {
     }
 }
 
+/// How a categorical feature is compared: the chi-squared test and the PSI/JS binning preset.
 public struct CategoricalComparisonOptions: Sendable, Equatable {
     public var chiSquare: ChiSquareKind = .contingency
     /// `.evidently` uses Evidently's zero fill for PSI; every other preset clips at epsilon.
@@ -31,6 +33,7 @@ public struct CategoricalComparisonOptions: Sendable, Equatable {
     public init() {}
 }
 
+/// A categorical feature's window against its baseline: category counts, shares, chi², PSI and JS.
 public struct CategoricalComparison: Sendable, Equatable {
     /// Union of baseline and window categories, sorted by Unicode code points.
     public var categories: [String]

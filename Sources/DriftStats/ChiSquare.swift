@@ -1,5 +1,6 @@
 // Chi-squared tests for categorical features.
 
+/// A chi-squared test's statistic, p-value and degrees of freedom (as scipy.stats reports them).
 public struct ChiSquareResult: Sendable, Equatable, Codable {
     public var statistic: Double
     public var pvalue: Double

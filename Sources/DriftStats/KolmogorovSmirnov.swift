@@ -20,7 +20,9 @@ import Musl
 import Darwin
 #endif
 
+/// The alternative hypothesis of the KS test (scipy.stats.ks_2samp's `alternative`).
 public enum KSAlternative: String, Sendable, CaseIterable, Codable { case twoSided = "two-sided", less, greater }
+/// How the KS p-value is computed (scipy.stats.ks_2samp's `method`).
 public enum KSMethod: String, Sendable, CaseIterable, Codable { case auto, exact, asymp }
 
 /// Extremes of cddiffs = F1 − F2 as scipy computes them, with scipy's first-argmax/argmin location rule.
@@ -38,6 +40,7 @@ public struct KSExtremes: Sendable, Equatable {
     }
 }
 
+/// A two-sample KS test as scipy.stats.ks_2samp returns it: statistic, p-value, where and in which direction.
 public struct KSResult: Sendable, Equatable, Codable {
     public var statistic: Double
     public var pvalue: Double

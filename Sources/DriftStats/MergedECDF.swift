@@ -12,6 +12,7 @@
 // Results equal scipy's (`ks_2samp` statistic and location rule, `wasserstein_distance`) —
 // pinned by tests against the plain merges.
 
+/// What the fused pass over two sorted samples yields: the KS extremes and the Wasserstein-1 distance.
 public struct MergedECDFResult: Sendable, Equatable {
     public var ks: KSExtremes
     public var wasserstein: Double

@@ -1,5 +1,6 @@
 // Multiple-testing corrections across the features of one window.
 
+/// How p-values of one window's features are corrected for testing many features at once.
 public enum FalseDiscoveryMethod: String, Sendable, Codable, CaseIterable {
     /// Benjamini & Hochberg (1995), valid under independence / positive dependence.
     case bh

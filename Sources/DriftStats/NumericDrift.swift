@@ -65,6 +65,7 @@ public struct NumericReference: Sendable {
     }
 }
 
+/// How a numeric feature is compared: binning preset, PSI epsilon, JS base, KS method.
 public struct NumericComparisonOptions: Sendable, Equatable {
     public var binning: BinningPreset = .quantile
     public var psiEpsilon: Double = 1e-4
@@ -98,6 +99,7 @@ public struct BinnedShares: Sendable, Equatable, Codable {
     }
 }
 
+/// A numeric feature's window against its baseline: KS, PSI, JS, Wasserstein and percentiles.
 public struct NumericComparison: Sendable, Equatable {
     public var ks: KSResult
     public var psi: Double

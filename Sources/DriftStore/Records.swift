@@ -296,6 +296,9 @@ public enum ActionState: String, Sendable, Equatable, CaseIterable {
     case failed
 }
 
+/// One outbox action as stored: what to deliver (kind, key, payload) and how its delivery stands.
+/// The payload is DriftActions' encoding of its `Action` (opaque here; decoded there, where a
+/// payload that does not decode is parked with the reason).
 public struct ActionRecord: Sendable, Equatable {
     public var id: Int64
     public var model: String

@@ -4,8 +4,12 @@ import Foundation
 /// What the service keeps, in domain types: models and their versioned baselines, ingest
 /// batches and their prediction ids, closed windows, drift and quality episodes with their
 /// transitions, labels and window quality, the outbox of actions, remediation runs and
-/// candidates, MLflow links. No JSON crosses this boundary: a backend encodes values as it
-/// likes, and a stored value that no longer decodes is ``DriftStoreError/corruptRecord(table:key:reason:)``.
+/// candidates, MLflow links. Domain values cross this boundary as their types (a backend encodes
+/// them as it likes, and a stored value that no longer decodes is
+/// ``DriftStoreError/corruptRecord(table:key:reason:)``). Two payloads stay opaque on purpose,
+/// owned by the layer that encodes them: a batch (DriftIngest's compact codec, so ingest never
+/// decodes what it just encoded) and an outbox action (DriftActions' `Action`, which sits above
+/// the store; `Store.enqueue(_:key:…)` and `Action(record)` there are the typed way in and out).
 ///
 /// Every method is synchronous and throwing, and every write is one transaction that has
 /// committed when the method returns ("acknowledged means stored"). ``SQLiteStore`` is the
@@ -123,9 +127,10 @@ public protocol Store: AnyObject, Sendable {
 
     /// Records (or updates the state of) a remediation, unique per (model, kind, name).
     @discardableResult
-    func recordRemediation(model: String, episodeID: Int64?, kind: String, name: String, state: String, detail: String?, now: Date) throws
-        -> RemediationRecord
-    func remediations(model: String?, episodeID: Int64?, kindPrefix: String, limit: Int) throws -> [RemediationRecord]
+    func recordRemediation(model: String, episodeID: Int64?, kind: RemediationKind, name: String, state: RemediationState, detail: String?,
+                           now: Date) throws -> RemediationRecord
+    /// Remediations, newest first, filtered by model, episode and kinds (nil: any).
+    func remediations(model: String?, episodeID: Int64?, kinds: [RemediationKind]?, limit: Int) throws -> [RemediationRecord]
     func insertCandidate(_ candidate: CandidateRecord) throws
     /// Records the gate's decision (and so its verdict) on a candidate.
     func updateCandidate(model: String, version: String, decision: GateDecision, now: Date) throws
@@ -151,22 +156,22 @@ extension Store {
 
     /// The newest 100 remediations of the model.
     public func remediations(model: String) throws -> [RemediationRecord] {
-        try remediations(model: model, episodeID: nil, kindPrefix: "", limit: 100)
+        try remediations(model: model, episodeID: nil, kinds: nil, limit: 100)
     }
 
     /// The newest 100 remediations of the episode.
     public func remediations(episodeID: Int64) throws -> [RemediationRecord] {
-        try remediations(model: nil, episodeID: episodeID, kindPrefix: "", limit: 100)
+        try remediations(model: nil, episodeID: episodeID, kinds: nil, limit: 100)
     }
 
-    /// Remediations of the model whose kind starts with `kindPrefix`, newest first.
-    public func remediations(model: String, kindPrefix: String, limit: Int) throws -> [RemediationRecord] {
-        try remediations(model: model, episodeID: nil, kindPrefix: kindPrefix, limit: limit)
+    /// The model's remediations of the given kinds, newest first.
+    public func remediations(model: String, kinds: [RemediationKind], limit: Int) throws -> [RemediationRecord] {
+        try remediations(model: model, episodeID: nil, kinds: kinds, limit: limit)
     }
 
-    /// Remediations of every model whose kind starts with `kindPrefix`, newest first.
-    public func remediations(kindPrefix: String, limit: Int) throws -> [RemediationRecord] {
-        try remediations(model: nil, episodeID: nil, kindPrefix: kindPrefix, limit: limit)
+    /// Every model's remediations of the given kinds, newest first.
+    public func remediations(kinds: [RemediationKind], limit: Int) throws -> [RemediationRecord] {
+        try remediations(model: nil, episodeID: nil, kinds: kinds, limit: limit)
     }
 
     /// The model's newest 50 candidates.

@@ -19,6 +19,7 @@ private let exactPowersOfTen: [Double] = (0...22).map { k in
     return p
 }
 
+/// What one CSV or JSON field holds as a number: nothing, a number (exactly rounded), or text.
 public enum ParsedNumber: Equatable {
     case empty
     case number(Double)

@@ -7,7 +7,7 @@ import XCTest
 /// silently empty value.
 final class ResponseDecodingTests: XCTestCase {
     func testJobStatusStates() throws {
-        func state(_ json: String) throws -> String { try ActionJSON.decode(JobStatusResponse.self, from: json, what: "job").state }
+        func state(_ json: String) throws -> String { try ActionJSON.decode(JobStatusResponse.self, from: json, what: "job").state.rawValue }
         XCTAssertEqual(try state(#"{"metadata":{"name":"j"}}"#), "running")
         XCTAssertEqual(try state(#"{"status":{"active":1}}"#), "running")
         XCTAssertEqual(try state(#"{"status":{"succeeded":1}}"#), "succeeded")

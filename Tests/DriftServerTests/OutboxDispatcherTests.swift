@@ -32,7 +32,7 @@ final class OutboxDispatcherTests: XCTestCase {
                     path: api.url + "/hooks/retrain",
                     body: RetrainRequest(model: "fraud", episodeID: episode, baselineVersion: 1, driftedFeatures: ["amount"],
                                          driftFrom: 0, driftTo: 60, candidatesURL: "http://dw/v1/models/fraud/candidates"),
-                    step: RemediationStep(kind: "retrain_webhook", name: "dw-retrain-fraud-e\(episode)", episodeID: nil, stateOnSuccess: "created")))
+                    step: RemediationStep(kind: .retrainWebhook, name: "dw-retrain-fraud-e\(episode)", episodeID: nil, stateOnSuccess: .created)))
             }
             // The first call meets a 500: retried after 1 s.
             await api.state.fail(next: 1)
@@ -50,7 +50,7 @@ final class OutboxDispatcherTests: XCTestCase {
             await later.deliverDue()
             record = try XCTUnwrap(try store.action(id: first))
             XCTAssertEqual(record.state, .delivered)
-            XCTAssertEqual(try store.remediations(model: "fraud").first?.state, "created")
+            XCTAssertEqual(try store.remediations(model: "fraud").first?.state, .created)
 
             // Another episode's webhook to the same path: the stand-in answers 409, which a
             // webhook does not take as done — parked at once, the run failed.
@@ -62,10 +62,10 @@ final class OutboxDispatcherTests: XCTestCase {
             XCTAssertGreaterThan(record.nextAttemptAt, now.addingTimeInterval(86400 * 365))
             XCTAssertTrue(record.lastError?.contains("HTTP 409") == true, record.lastError ?? "")
             let run = try XCTUnwrap(try store.remediations(model: "fraud").first { $0.name == "dw-retrain-fraud-e2" })
-            XCTAssertEqual(run.state, "failed")
+            XCTAssertEqual(run.state, .failed)
             XCTAssertEqual(outcomes.all.map(\.result), [.retried, .delivered, .failed])
             XCTAssertEqual(outcomes.all.last?.kind, "retrain_webhook")
-            XCTAssertEqual(outcomes.all.last?.remediationState, "failed")
+            XCTAssertEqual(outcomes.all.last?.remediationState, .failed)
             XCTAssertEqual(try store.dueActions(now: now.addingTimeInterval(3600), limit: 10).count, 0, "parked: never due again")
         } catch {
             await transport.shutdown()

@@ -230,7 +230,7 @@ final class RemediationTests: XCTestCase {
                 XCTAssertEqual(job.path, "/apis/batch/v1/namespaces/ml/jobs")
                 XCTAssertEqual(job.json as NSDictionary, try JSONSerialization.jsonObject(with: Data(body.utf8)) as? NSDictionary)
                 // Recorded as created (and then polled: running).
-                XCTAssertTrue(["created", "running"].contains(try s.service.store.remediations(model: "fraud").first?.state ?? ""))
+                XCTAssertTrue([RemediationState.created, .running].contains(try XCTUnwrap(try s.service.store.remediations(model: "fraud").first?.state)))
             }
         } catch {
             await k8s.stop()
@@ -292,7 +292,7 @@ final class RetrainKindsTests: XCTestCase {
             // run is still active (max_concurrent 1).
             XCTAssertNil(try runtime.retrain(request(episode: 4), store: store, now: Date()))
             XCTAssertNil(try runtime.retrain(request(episode: 5), store: store, now: Date()))
-            XCTAssertEqual(try store.remediations(model: "fraud").first?.state, "skipped")
+            XCTAssertEqual(try store.remediations(model: "fraud").first?.state, .skipped)
             XCTAssertTrue(try store.remediations(model: "fraud").first?.detail?.contains("still active (max_concurrent 1)") == true)
             await runtime.shutdown()
 

@@ -1,3 +1,4 @@
+import DriftCore
 /// What driftwatch reads of a `batch/v1` Job (`GET …/jobs/{name}`): its status.
 public struct JobStatusResponse: Decodable, Sendable, Equatable {
     public var status: Status?
@@ -14,12 +15,12 @@ public struct JobStatusResponse: Decodable, Sendable, Equatable {
         public var status: String
     }
 
-    /// The run's state: `succeeded`, `failed` or `running`.
-    public var state: String {
+    /// The run's state: succeeded, failed or running.
+    public var state: RemediationState {
         let conditions = status?.conditions ?? []
         func holds(_ type: String) -> Bool { conditions.contains { $0.type == type && $0.status == "True" } }
-        if holds("Complete") || (status?.succeeded ?? 0) > 0 { return "succeeded" }
-        if holds("Failed") { return "failed" }
-        return "running"
+        if holds("Complete") || (status?.succeeded ?? 0) > 0 { return .succeeded }
+        if holds("Failed") { return .failed }
+        return .running
     }
 }

@@ -1,3 +1,4 @@
+import DriftCore
 import DriftStore
 import Foundation
 import Logging
@@ -12,10 +13,10 @@ public struct JobStatusPoller: Sendable {
     public let logger: Logger
     public let clock: @Sendable () -> Date
     /// Called with (model, remediation kind, new state) on every change.
-    public let changed: @Sendable (String, String, String) -> Void
+    public let changed: @Sendable (String, RemediationKind, RemediationState) -> Void
 
     public init(store: any Store, transport: RemediationTransport, namespace: String, logger: Logger,
-                clock: @escaping @Sendable () -> Date, changed: @escaping @Sendable (String, String, String) -> Void) {
+                clock: @escaping @Sendable () -> Date, changed: @escaping @Sendable (String, RemediationKind, RemediationState) -> Void) {
         self.store = store
         self.transport = transport
         self.namespace = namespace
@@ -28,16 +29,16 @@ public struct JobStatusPoller: Sendable {
     public func poll() async {
         let runs: [RemediationRecord]
         do {
-            runs = try store.remediations(kindPrefix: "retrain_job", limit: 200)
+            runs = try store.remediations(kinds: [.retrainJob], limit: 200)
         } catch {
             logger.warning("retraining job status: store read failed", metadata: ["error": .string("\(error)")])
             return
         }
-        for run in runs where run.state == "created" || run.state == "running" {
+        for run in runs where run.state == .created || run.state == .running {
             do {
                 guard let state = try await transport.jobState(namespace: namespace, name: run.name) else {
                     try store.recordRemediation(model: run.model, episodeID: run.episodeID, kind: run.kind, name: run.name,
-                                                state: "failed", detail: "the Job is gone", now: clock())
+                                                state: .failed, detail: "the Job is gone", now: clock())
                     continue
                 }
                 if state != run.state {

@@ -67,8 +67,8 @@ public final class RemediationTransport: Sendable {
         return try ActionJSON.decode(type, from: text, what: "GET \(path)")
     }
 
-    /// A retraining Job's state (`running`, `succeeded`, `failed`; nil = gone).
-    public func jobState(namespace: String, name: String) async throws -> String? {
+    /// A retraining Job's state (running, succeeded, failed; nil = gone).
+    public func jobState(namespace: String, name: String) async throws -> RemediationState? {
         try await get(JobStatusResponse.self, path: "/apis/batch/v1/namespaces/\(namespace)/jobs/\(name)")?.state
     }
 

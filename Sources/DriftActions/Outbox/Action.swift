@@ -46,7 +46,7 @@ public enum Action: Sendable, Equatable {
 
     /// The remediation kind (`retrain_job`, `shadow`, …), else the action kind: the `kind`
     /// label of the action metrics.
-    public var remediationKind: String { remediationStep?.kind ?? kind.rawValue }
+    public var remediationKind: String { remediationStep?.kind.rawValue ?? kind.rawValue }
 
     /// The remediation record's name ("" for alerts and MLflow).
     public var remediationName: String { remediationStep?.name ?? "" }

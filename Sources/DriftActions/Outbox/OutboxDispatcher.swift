@@ -12,7 +12,7 @@ public struct ActionOutcome: Sendable, Equatable {
     public var kind: String
     public var result: Result
     /// The state the remediation record reached, when the attempt moved one.
-    public var remediationState: String?
+    public var remediationState: RemediationState?
 }
 
 /// Delivers due outbox actions — every kind through one path: decode the row into an `Action`,
@@ -100,7 +100,7 @@ public struct OutboxDispatcher: Sendable {
         do {
             if try await send(action, record: record, now: now) == false { return }
             try store.markDelivered(id: record.id, now: clock())
-            var state: String?
+            var state: RemediationState?
             if let step = action.remediationStep {
                 try store.recordRemediation(model: record.model, episodeID: step.episodeID, kind: step.kind, name: step.name,
                                             state: step.stateOnSuccess, detail: nil, now: clock())
@@ -119,12 +119,12 @@ public struct OutboxDispatcher: Sendable {
             case .retry(let at): next = at
             }
             markFailed(record, error: "\(error)", now: now, next: next)
-            var state: String?
+            var state: RemediationState?
             if parked, let step = action.remediationStep {
                 do {
                     try store.recordRemediation(model: record.model, episodeID: step.episodeID, kind: step.kind, name: step.name,
-                                                state: "failed", detail: "\(error)", now: now)
-                    state = "failed"
+                                                state: .failed, detail: "\(error)", now: now)
+                    state = .failed
                 } catch let storeError {
                     logger.error("remediation record not updated", metadata: ["action": .string(record.key), "error": .string("\(storeError)")])
                 }

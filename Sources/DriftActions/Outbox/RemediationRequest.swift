@@ -1,13 +1,13 @@
+import DriftCore
 /// The remediation record a call moves forward (`remediations` table), and the state it
 /// reaches when the call succeeds.
 public struct RemediationStep: Sendable, Equatable {
-    /// `retrain_job`, `retrain_argo`, `retrain_webhook`, `shadow`, `promotion`.
-    public var kind: String
+    public var kind: RemediationKind
     public var name: String
     public var episodeID: Int64?
-    public var stateOnSuccess: String
+    public var stateOnSuccess: RemediationState
 
-    public init(kind: String, name: String, episodeID: Int64?, stateOnSuccess: String) {
+    public init(kind: RemediationKind, name: String, episodeID: Int64?, stateOnSuccess: RemediationState) {
         self.kind = kind
         self.name = name
         self.episodeID = episodeID
@@ -68,10 +68,10 @@ struct StoredRemediationCall: Codable, Equatable {
     var path: String
     var body: String?
     var alsoDone: [Int]
-    var remediationKind: String
+    var remediationKind: RemediationKind
     var remediationName: String
     var episodeID: Int64?
-    var stateOnSuccess: String
+    var stateOnSuccess: RemediationState
 
     enum CodingKeys: String, CodingKey {
         case target, method, path, body, alsoDone = "also_done", remediationKind = "remediation_kind"

@@ -34,7 +34,7 @@ struct ActionDispatcher: Service {
         let metrics = service.metrics
         let jobs = service.remediation.map { r in
             JobStatusPoller(store: service.store, transport: r.transport, namespace: r.namespace, logger: service.logger, clock: service.clock,
-                            changed: { model, kind, state in metrics.remediation(model: model, kind: kind, state: state) })
+                            changed: { model, kind, state in metrics.remediation(model: model, kind: kind.rawValue, state: state) })
         }
         var lastResend = ContinuousClock.now
         var lastPoll = ContinuousClock.now

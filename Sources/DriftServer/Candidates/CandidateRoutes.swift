@@ -67,7 +67,7 @@ extension DriftService {
         var metrics: [String: Double]
         var episode_id: Int64?
         var shadow: String
-        var shadow_state: String?
+        var shadow_state: RemediationState?
         var verdict: GateVerdict
         var decision: GateDecision?
         var created_at: Double
@@ -75,7 +75,7 @@ extension DriftService {
     }
 
     private func candidateAnswer(_ c: CandidateRecord) throws -> CandidateAnswer {
-        let shadowState = try store.remediations(model: c.model, kindPrefix: "shadow", limit: 200).first { $0.name == c.shadowName }?.state
+        let shadowState = try store.remediations(model: c.model, kinds: [.shadow], limit: 200).first { $0.name == c.shadowName }?.state
         return CandidateAnswer(
             version: c.version, model_uri: c.modelURI,
             metrics: c.metrics, episode_id: c.episodeID, shadow: c.shadowName, shadow_state: shadowState, verdict: c.verdict,

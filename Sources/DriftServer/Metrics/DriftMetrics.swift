@@ -201,9 +201,9 @@ public final class DriftMetrics: Sendable {
     }
 
     /// A remediation reached a state (requested, created, running, succeeded, failed, skipped, deleted, patched).
-    public func remediation(model: String, kind: String, state: String) {
+    public func remediation(model: String, kind: String, state: RemediationState) {
         counter(model, d("driftwatch_remediations_total", "Remediation state changes (retraining runs, shadow scorers, promotions) by model, kind and state."),
-                [("model", model), ("kind", kind), ("state", state)]).increment()
+                [("model", model), ("kind", kind), ("state", state.rawValue)]).increment()
     }
 
     /// The candidate's current gate verdict: 1 for it, 0 for the other verdicts.

@@ -18,16 +18,16 @@ struct RemediationReaction: ModelEventReaction {
         case .candidateRegistered(let c):
             guard let call = runtime.createShadow(model: model.model, version: c.version, modelURI: c.modelURI, episodeID: c.episodeID)
             else { return }
-            try store.recordRemediation(model: model.model, episodeID: c.episodeID, kind: "shadow", name: c.shadowName, state: "requested",
+            try store.recordRemediation(model: model.model, episodeID: c.episodeID, kind: .shadow, name: c.shadowName, state: .requested,
                                         detail: nil, now: model.now)
             try enqueue(call, key: .shadow(name: c.shadowName, step: .create), model: model, store: store)
-            metrics.remediation(model: model.model, kind: "shadow", state: "requested")
+            metrics.remediation(model: model.model, kind: RemediationKind.shadow.rawValue, state: .requested)
         case .candidateJudged(let c, let decision):
             if decision.verdict == .pass,
                let call = runtime.promote(model: model.model, modelURI: c.modelURI, version: c.version, episodeID: c.episodeID)
             {
-                try store.recordRemediation(model: model.model, episodeID: c.episodeID, kind: "promotion", name: call.remediationName,
-                                            state: "requested", detail: nil, now: model.now)
+                try store.recordRemediation(model: model.model, episodeID: c.episodeID, kind: .promotion, name: call.remediationName,
+                                            state: .requested, detail: nil, now: model.now)
                 try enqueue(call, key: .promotion(version: c.version), model: model, store: store)
             }
             if decision.verdict == .fail, runtime.config.shadow?.deleteOnFail == true {
@@ -54,9 +54,9 @@ struct RemediationReaction: ModelEventReaction {
                 candidatesURL: "\(runtime.publicURL)/v1/models/\(model.model)/candidates")
             if let call = try runtime.retrain(request, store: store, now: model.now) {
                 try enqueue(call, key: .retrain(episodeID: episode.id), model: model, store: store)
-                metrics.remediation(model: model.model, kind: call.remediationKind, state: "requested")
+                metrics.remediation(model: model.model, kind: call.remediationKind, state: .requested)
             } else {
-                metrics.remediation(model: model.model, kind: "retrain_\(runtime.config.retrain?.kind.rawValue ?? "none")", state: "skipped")
+                metrics.remediation(model: model.model, kind: "retrain_\(runtime.config.retrain?.kind.rawValue ?? "none")", state: .skipped)
             }
         } else if t.from == .confirmed, let c = model.pendingCandidate, runtime.config.shadow?.deleteOnResolve == true {
             try enqueue(runtime.deleteShadow(name: c.shadowName, episodeID: c.episodeID),

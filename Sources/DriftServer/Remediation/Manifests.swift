@@ -13,7 +13,7 @@ struct RemediationPlanner: Sendable {
     /// The retraining call for `r` by the configured kind (Job, Argo submission, webhook).
     func retrain(_ r: RetrainRequest) -> Action? {
         guard let retrain = config.retrain else { return nil }
-        let step = RemediationStep(kind: "retrain_\(retrain.kind.rawValue)", name: r.runName, episodeID: r.episodeID, stateOnSuccess: "created")
+        let step = RemediationStep(kind: retrain.kind.remediationKind, name: r.runName, episodeID: r.episodeID, stateOnSuccess: .created)
         switch retrain.kind {
         case .job:
             guard let t = retrain.job else { return nil }
@@ -37,15 +37,15 @@ struct RemediationPlanner: Sendable {
             loggerURL: "\(logger)\(separator)model=\(model)&endpoint=shadow")
         return .createShadow(RemediationRequest(
             path: "/apis/serving.kserve.io/v1beta1/namespaces/\(namespace)/inferenceservices", body: manifest,
-            step: RemediationStep(kind: "shadow", name: Manifests.shadowName(model: model, version: version), episodeID: episodeID,
-                                  stateOnSuccess: "created")))
+            step: RemediationStep(kind: .shadow, name: Manifests.shadowName(model: model, version: version), episodeID: episodeID,
+                                  stateOnSuccess: .created)))
     }
 
     /// Deletes a shadow InferenceService.
     func deleteShadow(name: String, episodeID: Int64?) -> Action {
         .deleteShadow(RemediationRequest(
             path: "/apis/serving.kserve.io/v1beta1/namespaces/\(namespace)/inferenceservices/\(name)", body: NoBody(),
-            step: RemediationStep(kind: "shadow", name: name, episodeID: episodeID, stateOnSuccess: "deleted")))
+            step: RemediationStep(kind: .shadow, name: name, episodeID: episodeID, stateOnSuccess: .deleted)))
     }
 
     /// KServe canary rollout: the production InferenceService serves the candidate's model to
@@ -56,7 +56,7 @@ struct RemediationPlanner: Sendable {
         return .promotion(RemediationRequest(
             path: "/apis/serving.kserve.io/v1beta1/namespaces/\(namespace)/inferenceservices/\(isvc)",
             body: InferenceServicePatch(canaryTrafficPercent: p.canaryTrafficPercent, storageUri: modelURI),
-            step: RemediationStep(kind: "promotion", name: dnsLabel("\(isvc)-canary-\(version)"), episodeID: episodeID, stateOnSuccess: "patched")))
+            step: RemediationStep(kind: .promotion, name: dnsLabel("\(isvc)-canary-\(version)"), episodeID: episodeID, stateOnSuccess: .patched)))
     }
 }
 

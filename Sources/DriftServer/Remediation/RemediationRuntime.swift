@@ -37,25 +37,25 @@ final class RemediationRuntime: Sendable {
     /// runs). Records the run as `requested` (or `skipped`).
     func retrain(_ r: RetrainRequest, store: any Store, now: Date) throws -> Action? {
         guard let retrain = config.retrain else { return nil }
-        let kind = "retrain_\(retrain.kind.rawValue)"
-        let previous = try store.remediations(model: r.model, kindPrefix: "retrain_", limit: 50)
-        if previous.contains(where: { $0.name == r.runName && $0.state != "skipped" }) { return nil }  // exactly one per episode
-        let started = previous.filter { $0.state != "skipped" }
+        let kind = retrain.kind.remediationKind
+        let previous = try store.remediations(model: r.model, kinds: RemediationKind.retraining, limit: 50)
+        if previous.contains(where: { $0.name == r.runName && $0.state != .skipped }) { return nil }  // exactly one per episode
+        let started = previous.filter { $0.state != .skipped }
         if let last = started.first, now.timeIntervalSince(last.createdAt) < retrain.cooldownSeconds {
             try store.recordRemediation(
-                model: r.model, episodeID: r.episodeID, kind: kind, name: r.runName, state: "skipped",
+                model: r.model, episodeID: r.episodeID, kind: kind, name: r.runName, state: .skipped,
                 detail: "cooldown: \(last.name) started \(Int(now.timeIntervalSince(last.createdAt))) s ago (cooldown \(Int(retrain.cooldownSeconds)) s)", now: now)
             return nil
         }
-        let active = started.filter { ["requested", "created", "running"].contains($0.state) }
+        let active = started.filter(\.state.isActive)
         if active.count >= retrain.maxConcurrent {
             try store.recordRemediation(
-                model: r.model, episodeID: r.episodeID, kind: kind, name: r.runName, state: "skipped",
+                model: r.model, episodeID: r.episodeID, kind: kind, name: r.runName, state: .skipped,
                 detail: "\(active.count) retraining run(s) still active (max_concurrent \(retrain.maxConcurrent)): \(active.map(\.name).joined(separator: ", "))", now: now)
             return nil
         }
         guard let action = planner.retrain(r) else { return nil }
-        try store.recordRemediation(model: r.model, episodeID: r.episodeID, kind: kind, name: r.runName, state: "requested", detail: nil, now: now)
+        try store.recordRemediation(model: r.model, episodeID: r.episodeID, kind: kind, name: r.runName, state: .requested, detail: nil, now: now)
         return action
     }
 
@@ -82,8 +82,8 @@ final class RemediationRuntime: Sendable {
         try await transport.perform(call)
     }
 
-    /// The Job's state from its status (`running`, `succeeded`, `failed`; nil = gone).
-    func jobState(name: String) async throws -> String? {
+    /// The Job's state from its status (running, succeeded, failed; nil = gone).
+    func jobState(name: String) async throws -> RemediationState? {
         try await transport.jobState(namespace: namespace, name: name)
     }
 }

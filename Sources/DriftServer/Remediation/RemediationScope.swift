@@ -16,3 +16,14 @@ extension RemediationConfiguration {
     /// Whether remediation covers `model` (`models` absent = every model).
     public func covers(_ model: String) -> Bool { applies(to: model) }
 }
+
+extension RetrainConfiguration.Kind {
+    /// The remediation records a retraining of this kind writes.
+    var remediationKind: RemediationKind {
+        switch self {
+        case .job: .retrainJob
+        case .argo: .retrainArgo
+        case .webhook: .retrainWebhook
+        }
+    }
+}

@@ -90,9 +90,9 @@ struct EpisodeDocument: Encodable {
         var next_attempt_at: Double?
     }
     struct Remediation: Encodable {
-        var kind: String
+        var kind: RemediationKind
         var name: String
-        var state: String
+        var state: RemediationState
         var detail: String?
         var updated_at: Double
     }
@@ -362,7 +362,7 @@ func renderModelPage(_ d: ReportDocument) -> String {
             b += "<tr><td>\(a.kind == "alertmanager" ? "Alertmanager: " : "") \(escapeHTML(a.key))</td><td>\(escapeHTML(a.state))\(a.attempts > 1 ? " after \(a.attempts) attempts" : "")</td><td>\(escapeHTML(a.last_error ?? ""))</td></tr>"
         }
         for r in e.remediations {
-            b += "<tr><td>\(escapeHTML(r.kind)): \(escapeHTML(r.name))</td><td>\(escapeHTML(r.state))</td><td>\(escapeHTML(r.detail ?? ""))</td></tr>"
+            b += "<tr><td>\(escapeHTML(r.kind.rawValue)): \(escapeHTML(r.name))</td><td>\(escapeHTML(r.state.rawValue))</td><td>\(escapeHTML(r.detail ?? ""))</td></tr>"
         }
         b += "</table>"
     } else {

@@ -2,16 +2,15 @@ import DriftCore
 import Foundation
 import GRDB
 
-/// One thing driftwatch did about drift: a retraining run or a shadow scorer, with its
-/// last known state (`requested`, `created`, `running`, `succeeded`, `failed`, `skipped`,
-/// `deleted`).
+/// One thing driftwatch did about drift: a retraining run, a shadow scorer or a promotion,
+/// with its last known state.
 public struct RemediationRecord: Sendable, Equatable, Codable {
     public var id: Int64
     public var model: String
     public var episodeID: Int64?
-    public var kind: String
+    public var kind: RemediationKind
     public var name: String
-    public var state: String
+    public var state: RemediationState
     public var detail: String?
     public var createdAt: Date
     public var updatedAt: Date
@@ -55,7 +54,7 @@ extension SQLiteStore {
     /// Records (or updates the state of) a remediation, unique per (model, kind, name).
     @discardableResult
     public func recordRemediation(
-        model: String, episodeID: Int64?, kind: String, name: String, state: String, detail: String?, now: Date
+        model: String, episodeID: Int64?, kind: RemediationKind, name: String, state: RemediationState, detail: String?, now: Date
     ) throws -> RemediationRecord {
         try requiringModel(model) {
             try writer.write { db in
@@ -67,27 +66,31 @@ extension SQLiteStore {
                             state = excluded.state, detail = COALESCE(excluded.detail, detail),
                             updated_at = excluded.updated_at
                         """,
-                    arguments: [model, episodeID, kind, name, state, detail, now.unixSeconds, now.unixSeconds])
+                    arguments: [model, episodeID, kind.rawValue, name, state.rawValue, detail, now.unixSeconds, now.unixSeconds])
                 guard let row = try Row.fetchOne(
                     db, sql: "SELECT * FROM remediations WHERE model = ? AND kind = ? AND name = ?",
-                    arguments: [model, kind, name])
+                    arguments: [model, kind.rawValue, name])
                 else { throw DriftStoreError.notFound("remediation \(kind) \(name)") }
                 return try RemediationRecord(row: row)
             }
         }
     }
 
-    /// Remediations, newest first: of one model (kind prefix optional), or of one episode.
-    public func remediations(model: String? = nil, episodeID: Int64? = nil, kindPrefix: String = "", limit: Int = 100) throws -> [RemediationRecord] {
-        try writer.read { db in
+    /// Remediations, newest first: of one model or every model, of one episode or all, of the
+    /// given kinds (nil: every kind).
+    public func remediations(model: String?, episodeID: Int64?, kinds: [RemediationKind]?, limit: Int) throws -> [RemediationRecord] {
+        let kindList = (kinds ?? RemediationKind.allCases).map(\.rawValue)
+        let placeholders = Array(repeating: "?", count: kindList.count).joined(separator: ", ")
+        return try writer.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM remediations
-                    WHERE (? IS NULL OR model = ?) AND (? IS NULL OR episode_id = ?) AND kind LIKE ? || '%'
+                    WHERE (? IS NULL OR model = ?) AND (? IS NULL OR episode_id = ?) AND kind IN (\(placeholders))
                     ORDER BY id DESC LIMIT ?
                     """,
-                arguments: [model, model, episodeID, episodeID, kindPrefix, limit]
+                arguments: StatementArguments([model, model, episodeID, episodeID] as [(any DatabaseValueConvertible)?])
+                    + StatementArguments(kindList) + StatementArguments([limit])
             ).map(RemediationRecord.init(row:))
         }
     }
@@ -138,10 +141,15 @@ extension SQLiteStore {
 
 extension RemediationRecord {
     init(row: Row) throws {
+        let name: String = try row.decode(forColumn: "name")
+        let model: String = try row.decode(forColumn: "model")
+        let key = "\(model) \(name)"
         self.init(
-            id: try row.decode(forColumn: "id"), model: try row.decode(forColumn: "model"),
-            episodeID: try row.decode(forColumn: "episode_id"), kind: try row.decode(forColumn: "kind"),
-            name: try row.decode(forColumn: "name"), state: try row.decode(forColumn: "state"),
+            id: try row.decode(forColumn: "id"), model: model,
+            episodeID: try row.decode(forColumn: "episode_id"),
+            kind: try storedEnum(RemediationKind.self, row, "kind", table: "remediations", key: key),
+            name: name,
+            state: try storedEnum(RemediationState.self, row, "state", table: "remediations", key: key),
             detail: try row.decode(forColumn: "detail"), createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at"))
     }
