@@ -55,17 +55,7 @@ struct BaselineCommand: AsyncParsableCommand {
         let (status, data) = try await requestService(.PUT, url: url, server: server, token: token, body: body, contentType: "text/csv",
                                                       timeout: .seconds(300))
         guard status == 201 else { throw serviceError(url: url, status: status, data: data) }
-        if format == "json" {
-            FileHandle.standardOutput.write(data)
-            print()
-            return
-        }
-        let answer: BaselineAnswer
-        do {
-            answer = try JSONDecoder().decode(BaselineAnswer.self, from: data)
-        } catch {
-            throw UserFacingError(message: "\(url): unreadable answer: \(error)")
-        }
+        guard let answer = try decodeServiceAnswer(BaselineAnswer.self, data: data, url: url, format: format) else { return }
         let prediction = answer.prediction
         let features = (answer.features ?? []).filter { $0.name != prediction }.count
         var line = "baseline version \(answer.version ?? 0) of \(model): \(answer.rows ?? 0) rows, \(features) features"

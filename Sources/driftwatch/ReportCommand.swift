@@ -26,17 +26,7 @@ struct ReportCommand: AsyncParsableCommand {
         // 10 s: a person is waiting.
         let (status, data) = try await requestService(.GET, url: url, server: server, token: token, timeout: .seconds(10))
         guard status == 200 else { throw serviceError(url: url, status: status, data: data) }
-        if format == "json" {
-            FileHandle.standardOutput.write(data)
-            print()
-            return
-        }
-        let doc: TerminalReport
-        do {
-            doc = try JSONDecoder().decode(TerminalReport.self, from: data)
-        } catch {
-            throw UserFacingError(message: "\(url): the answer is not a JSON report (\(error))")
-        }
+        guard let doc = try decodeServiceAnswer(TerminalReport.self, data: data, url: url, format: format) else { return }
         print(renderTerminalReport(doc, colour: isatty(STDOUT_FILENO) == 1), terminator: "")
     }
 }

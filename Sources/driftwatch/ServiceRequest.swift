@@ -30,3 +30,19 @@ func serviceError(url: String, status: UInt, data: Data) -> UserFacingError {
     let detail = (try? JSONDecoder().decode(Problem.self, from: data))?.detail
     return UserFacingError(message: "\(url): HTTP \(status)\(detail.map { ": " + $0 } ?? "")")
 }
+
+/// A service answer for a command with `--format table|json`: with json the body is printed as
+/// it came and nil returned; otherwise it is decoded as `T` (an answer that does not decode is a
+/// one-line error naming the URL).
+func decodeServiceAnswer<T: Decodable>(_ type: T.Type, data: Data, url: String, format: String) throws -> T? {
+    if format == "json" {
+        FileHandle.standardOutput.write(data)
+        print()
+        return nil
+    }
+    do {
+        return try JSONDecoder().decode(T.self, from: data)
+    } catch {
+        throw UserFacingError(message: "\(url): unreadable answer: \(error)")
+    }
+}
