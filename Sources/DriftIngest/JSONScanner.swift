@@ -12,38 +12,10 @@ import Darwin
 // Foundation's JSONDecoder builds a generic tree and goes through Codable; JSONSerialization
 // is slower still and rounds some doubles wrongly. Here the decoders walk the bytes once:
 // keys are compared as bytes (never turned into Strings on the hot path), numbers are handed
-// to DriftCore's correctly rounded `parseNumber` straight from their byte span, and only text
+// to DriftTabular's correctly rounded `parseNumber` straight from their byte span, and only text
 // values become Strings. Errors are typed throws so that the hot path never boxes an error.
 
-/// A syntax error at a byte offset of the whole request body.
-struct JSONSyntaxError: Error {
-    var offset: Int
-    var message: String
-
-    /// The sentence a person reads in the HTTP 400 answer.
-    var description: String { "invalid JSON at byte \(offset): \(message)" }
-}
-
-/// Where a string token's bytes are: a span of the input (no escapes), or the scanner's
-/// `scratch` buffer (escapes decoded).
-struct StringToken {
-    var start: Int
-    var count: Int
-    var escaped: Bool
-}
-
-/// The scanner's view of a JSON number: its value and whether it was written as an integer
-/// (no fraction or exponent), which `id` needs to keep integer ids as their decimal text.
-struct NumberToken {
-    var value: Double
-    var start: Int
-    var count: Int
-    var isInteger: Bool
-}
-
-/// Nesting deeper than this is refused so that a hostile body cannot exhaust the stack.
-let maxJSONDepth = 256
-
+/// A cursor over the bytes of one JSON body: tokens, keys compared as bytes, numbers parsed in place.
 struct JSONScanner {
     let base: UnsafePointer<UInt8>
     /// One past the last byte this scanner may read (a line's end for NDJSON).

@@ -28,10 +28,7 @@ extension HTTPField.Name {
     static let ceSpecVersion = HTTPField.Name("ce-specversion")!
     static let ceID = HTTPField.Name("ce-id")!
     static let ceType = HTTPField.Name("ce-type")!
-    static let ceSource = HTTPField.Name("ce-source")!
     static let ceInferenceServiceName = HTTPField.Name("ce-inferenceservicename")!
-    static let ceNamespace = HTTPField.Name("ce-namespace")!
-    static let ceComponent = HTTPField.Name("ce-component")!
     static let ceEndpoint = HTTPField.Name("ce-endpoint")!
 }
 

@@ -331,8 +331,6 @@ actor ModelMonitor {
         return record
     }
 
-    var candidateVersion: String? { gate.candidate?.version }
-
     // MARK: alerts
 
     /// The alert of the open confirmed episode, for periodic re-sending (nil otherwise).
@@ -346,7 +344,4 @@ actor ModelMonitor {
     var episodeState: EpisodeState { drift.state }
     var openEpisode: EpisodeRecord? { drift.open }
     var openWindow: WindowAccumulator { window }
-    var featureKinds: [String: FeatureKind] {
-        Dictionary(uniqueKeysWithValues: settings.columns.map { ($0.name, $0.kind) })
-    }
 }
