@@ -64,10 +64,10 @@ struct RemediationPlanner: Sendable {
 enum Manifests {
     /// The `batch/v1` Job of one retraining run.
     static func retrainJob(_ r: RetrainRequest, template t: JobTemplate, namespace: String) -> KubernetesJob {
-        let env = (r.environment + t.env.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }).map { KubernetesJob.EnvVar(name: $0.0, value: $0.1) }
-        let container = KubernetesJob.Container(name: "train", image: t.image, command: t.command, args: t.args, env: env,
+        let env = (r.environment + t.env.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }).map { EnvVar(name: $0.0, value: $0.1) }
+        let container = Container(name: "train", image: t.image, command: t.command, args: t.args, env: env,
                                                 resources: ResourceRequirements(cpu: t.cpu, memory: t.memory, gpus: t.gpus))
-        let pod = KubernetesJob.PodSpec(restartPolicy: "Never", containers: [container], nodeSelector: nodeSelector(t.nodeSelector, gpus: t.gpus),
+        let pod = PodSpec(restartPolicy: "Never", containers: [container], nodeSelector: nodeSelector(t.nodeSelector, gpus: t.gpus),
                                         tolerations: t.gpus > 0 ? [.gpu] : nil, serviceAccountName: t.serviceAccountName)
         return KubernetesJob(
             metadata: ObjectMeta(name: r.runName, namespace: namespace, labels: r.labels, annotations: [
