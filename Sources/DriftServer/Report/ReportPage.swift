@@ -9,35 +9,38 @@ import Foundation
 // and charts (inline SVG) are in the page, so it works in an air-gapped cluster. The HTML is
 // also well-formed XML (tested with a strict parser).
 
-struct ReportDocument: Encodable {
-    struct WindowSummary: Encodable {
-        var seq: Int
-        var started_at: Double
-        var ended_at: Double
-        var rows: Int
-        var drifted: Bool
-        var drift_share: Double
+/// The on-call report of one model: `GET /v1/models/{model}/report`, decoded by `driftwatch report`.
+public struct ReportDocument: Codable, Sendable {
+    /// One of the recent windows on the timeline.
+    public struct WindowSummary: Codable, Sendable {
+        public var seq: Int
+        public var started_at: Double
+        public var ended_at: Double
+        public var rows: Int
+        public var drifted: Bool
+        public var drift_share: Double
     }
-    struct Candidate: Encodable {
-        var version: String
-        var verdict: GateVerdict
-        var reasons: [String]
-        var shadow: String
+    /// A candidate and its gate verdict.
+    public struct Candidate: Codable, Sendable {
+        public var version: String
+        public var verdict: GateVerdict
+        public var reasons: [String]
+        public var shadow: String
     }
 
-    var model: String
-    var generated_at: Double
-    var state: EpisodeState
-    var since: Double?
-    var episode: EpisodeDocument?
-    var windows: [WindowSummary]
-    var latest: WindowReport?
-    var quality: WindowQuality?
-    var quality_state: EpisodeState?
-    var candidates: [Candidate]
-    var runbook_url: String
+    public var model: String
+    public var generated_at: Double
+    public var state: EpisodeState
+    public var since: Double?
+    public var episode: EpisodeDocument?
+    public var windows: [WindowSummary]
+    public var latest: WindowReport?
+    public var quality: WindowQuality?
+    public var quality_state: EpisodeState?
+    public var candidates: [Candidate]
+    public var runbook_url: String
     /// The MLflow run and model version the baseline came from.
-    var mlflow: MLflowLink?
+    public var mlflow: MLflowLink?
 }
 
 extension DriftService {
@@ -73,41 +76,44 @@ extension DriftService {
 
 /// An episode with its transitions, its actions' delivery state and its remediations: the
 /// objects of `GET /v1/models/{model}/episodes` and of the report.
-struct EpisodeDocument: Encodable {
-    struct Transition: Encodable {
-        var from: EpisodeState
-        var to: EpisodeState
-        var at: Double
-        var window_seq: Int
+public struct EpisodeDocument: Codable, Sendable {
+    /// One state change.
+    public struct Transition: Codable, Sendable {
+        public var from: EpisodeState
+        public var to: EpisodeState
+        public var at: Double
+        public var window_seq: Int
     }
-    struct Action: Encodable {
-        var kind: String
-        var key: String
-        var state: String
-        var attempts: Int
-        var last_error: String?
-        var updated_at: Double
-        var next_attempt_at: Double?
+    /// An outbox action of the episode and its delivery state.
+    public struct Action: Codable, Sendable {
+        public var kind: String
+        public var key: String
+        public var state: String
+        public var attempts: Int
+        public var last_error: String?
+        public var updated_at: Double
+        public var next_attempt_at: Double?
     }
-    struct Remediation: Encodable {
-        var kind: RemediationKind
-        var name: String
-        var state: RemediationState
-        var detail: String?
-        var updated_at: Double
+    /// A remediation of the episode.
+    public struct Remediation: Codable, Sendable {
+        public var kind: RemediationKind
+        public var name: String
+        public var state: RemediationState
+        public var detail: String?
+        public var updated_at: Double
     }
-    var id: Int64
-    var kind: EpisodeKind
-    var state: EpisodeRecordState
-    var opened_at: Double
-    var confirmed_at: Double?
-    var resolved_at: Double?
-    var last_window_seq: Int
+    public var id: Int64
+    public var kind: EpisodeKind
+    public var state: EpisodeRecordState
+    public var opened_at: Double
+    public var confirmed_at: Double?
+    public var resolved_at: Double?
+    public var last_window_seq: Int
     /// From the evidence of the confirming (or opening) transition.
-    var drifted_features: [String]
-    var transitions: [Transition]
-    var actions: [Action]
-    var remediations: [Remediation]
+    public var drifted_features: [String]
+    public var transitions: [Transition]
+    public var actions: [Action]
+    public var remediations: [Remediation]
 }
 
 extension DriftService {
