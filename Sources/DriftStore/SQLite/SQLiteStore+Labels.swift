@@ -103,48 +103,43 @@ extension SQLiteStore {
 
     /// The labelled baseline's quality (kept per baseline version).
     public func saveQualityBaseline(model: String, _ baseline: QualityBaseline) throws {
-        let json = try StoredJSON.encode(baseline)
-        try writer.write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO quality_baselines (model, baseline_version, report_json) VALUES (?, ?, ?)",
-                arguments: [model, baseline.baselineVersion, json])
-        }
+        try saveReference(baseline, version: baseline.baselineVersion, model: model, table: "quality_baselines", column: "report_json")
     }
 
     /// The quality of the model's newest baseline that has one.
     public func qualityBaseline(model: String) throws -> QualityBaseline? {
-        try writer.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT baseline_version, report_json FROM quality_baselines WHERE model = ? ORDER BY baseline_version DESC LIMIT 1",
-                arguments: [model]
-            ).map { row in
-                let version: Int = try row.decode(forColumn: "baseline_version")
-                return try StoredJSON.decode(QualityBaseline.self, try row.decode(forColumn: "report_json"), table: "quality_baselines",
-                                             key: "\(model) v\(version)")
-            }
-        }
+        try newestReference(QualityBaseline.self, model: model, table: "quality_baselines", column: "report_json")
     }
 
     /// The PCA reference of multivariate drift (kept per baseline version).
     public func saveMultivariateBaseline(model: String, _ baseline: MultivariateBaseline) throws {
-        let json = try StoredJSON.encode(baseline)
-        try writer.write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO multivariate_baselines (model, baseline_version, model_json) VALUES (?, ?, ?)",
-                arguments: [model, baseline.baselineVersion, json])
-        }
+        try saveReference(baseline, version: baseline.baselineVersion, model: model, table: "multivariate_baselines", column: "model_json")
     }
 
     /// The multivariate reference of the model's newest baseline that has one.
     public func multivariateBaseline(model: String) throws -> MultivariateBaseline? {
+        try newestReference(MultivariateBaseline.self, model: model, table: "multivariate_baselines", column: "model_json")
+    }
+
+    /// A per-baseline-version reference (quality, PCA) as JSON in `table.column`.
+    private func saveReference<T: Encodable>(_ value: T, version: Int, model: String, table: String, column: String) throws {
+        let json = try StoredJSON.encode(value)
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO \(table) (model, baseline_version, \(column)) VALUES (?, ?, ?)",
+                arguments: [model, version, json])
+        }
+    }
+
+    /// The reference of the model's newest baseline version that has one.
+    private func newestReference<T: Decodable>(_ type: T.Type, model: String, table: String, column: String) throws -> T? {
         try writer.read { db in
             try Row.fetchOne(
-                db, sql: "SELECT baseline_version, model_json FROM multivariate_baselines WHERE model = ? ORDER BY baseline_version DESC LIMIT 1",
+                db, sql: "SELECT baseline_version, \(column) FROM \(table) WHERE model = ? ORDER BY baseline_version DESC LIMIT 1",
                 arguments: [model]
             ).map { row in
                 let version: Int = try row.decode(forColumn: "baseline_version")
-                return try StoredJSON.decode(MultivariateBaseline.self, try row.decode(forColumn: "model_json"), table: "multivariate_baselines",
-                                             key: "\(model) v\(version)")
+                return try StoredJSON.decode(T.self, try row.decode(forColumn: column), table: table, key: "\(model) v\(version)")
             }
         }
     }
