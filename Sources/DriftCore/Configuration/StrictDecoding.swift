@@ -73,6 +73,8 @@ func expectedKind(_ type: Any.Type) -> String {
 /// (`driftwatch config check` prints them all). While one is current (`collect`), the strict
 /// decoding helpers record an error and go on with the default; without one they throw, so the
 /// HTTP API still answers with the first problem.
+// @unchecked Sendable is safe: the only mutable state, `collected`, is read and written only
+// under `lock` (Synchronization's Mutex needs macOS 15; the package supports 14).
 public final class ConfigurationErrorCollector: @unchecked Sendable {
     /// The collector of the decode running on this task, if any.
     @TaskLocal public static var current: ConfigurationErrorCollector?
