@@ -346,6 +346,8 @@ public enum DriftStoreError: Error, Sendable, Equatable, CustomStringConvertible
     case notFound(String)
     /// A stored value does not decode as its type (table, row key, what failed).
     case corruptRecord(table: String, key: String, reason: String)
+    /// The store cannot work now (disk full, I/O error, locked, read-only): retry later.
+    case unavailable(StoreFault, message: String)
 
     public var description: String {
         switch self {
@@ -355,6 +357,7 @@ public enum DriftStoreError: Error, Sendable, Equatable, CustomStringConvertible
         case .conflict(let message): "conflict: \(message)"
         case .notFound(let message): "not found: \(message)"
         case .corruptRecord(let table, let key, let reason): "corrupt record in \(table) (\(key)): \(reason)"
+        case .unavailable(let fault, let message): "store unavailable (\(fault.rawValue)): \(message)"
         }
     }
 }

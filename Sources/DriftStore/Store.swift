@@ -20,6 +20,12 @@ public protocol Store: AnyObject, Sendable {
     func ping() throws
     /// Closes the backend; later calls throw.
     func close() throws
+    /// The fault of the last failed write (disk full, I/O, locked, read-only); nil while writes succeed.
+    func writeFault() -> StoreFaultReport?
+    /// One small committed write, to learn whether writes work again (throws `.unavailable`).
+    func probeWrite() throws
+    /// Calls `handler` with the fault of every failed write.
+    func observeFaults(_ handler: @escaping @Sendable (StoreFault) -> Void)
 
     // MARK: models and baselines
 

@@ -5,7 +5,7 @@ import XCTest
 @testable import DriftStore
 
 final class LifecycleTests: XCTestCase {
-    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox", "v2-deferred-id-index", "v3-id-generations", "v4-outbox-episode", "v5-remediation", "v6-labels-quality", "v7-multivariate-baselines", "v8-mlflow"]
+    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox", "v2-deferred-id-index", "v3-id-generations", "v4-outbox-episode", "v5-remediation", "v6-labels-quality", "v7-multivariate-baselines", "v8-mlflow", "v9-store-probe"]
 
     func testFreshDirectoryIsCreatedAndMigrated() throws {
         let root = try makeTemporaryDirectory(self)
@@ -19,7 +19,7 @@ final class LifecycleTests: XCTestCase {
         let tables = try store.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations' ORDER BY name")
         }
-        XCTAssertEqual(tables, ["baselines", "batch_ids", "batches", "candidates", "episode_transitions", "episodes", "id_generations", "id_index_state", "labels", "mlflow_links", "mlflow_registry", "models", "multivariate_baselines", "outbox", "quality_baselines", "remediations", "window_quality", "windows"])
+        XCTAssertEqual(tables, ["baselines", "batch_ids", "batches", "candidates", "episode_transitions", "episodes", "id_generations", "id_index_state", "labels", "mlflow_links", "mlflow_registry", "models", "multivariate_baselines", "outbox", "quality_baselines", "remediations", "store_probe", "window_quality", "windows"])
         XCTAssertEqual(try store.pragma("journal_mode"), "wal")
         XCTAssertEqual(try store.pragma("foreign_keys"), "1")
         try store.ping()

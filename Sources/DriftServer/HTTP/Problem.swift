@@ -77,6 +77,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let p as Problem {
             return p.response
+        } catch DriftStoreError.unavailable(let fault, let message) {
+            return Problem.storeUnavailable(fault, message: message).response
         } catch DriftStoreError.unknownModel(let name) {
             // The model was deleted while this request was being handled (a DELETE racing it).
             return Problem.notFound("no model named \"\(name)\": it was deleted while this request was being handled; create it with PUT /v1/models/\(name)").response
@@ -135,5 +137,19 @@ func decodeJSONBody<T: Decodable>(_ type: T.Type, _ body: [UInt8], what: String)
         throw Problem.badRequest("\(what): \(describe(e))")
     } catch let e as ConfigError {
         throw Problem.unprocessable("\(what): \(e.message)")
+    }
+}
+
+extension Problem {
+    /// Seconds a client waits before retrying a request the store could not take.
+    static let storeRetryAfterSeconds = 10
+
+    /// 503 for a store that cannot work now: the cause, what to do, and that nothing of the
+    /// request was kept, with `Retry-After` (a retry of the same request is safe).
+    static func storeUnavailable(_ fault: StoreFault, message: String) -> Problem {
+        var p = Problem(.serviceUnavailable,
+                        "the store cannot write (\(fault.rawValue): \(message)): nothing of this request was stored; retry after \(storeRetryAfterSeconds) s. Operator: \(fault.remedy)")
+        p.headers[.retryAfter] = String(storeRetryAfterSeconds)
+        return p
     }
 }

@@ -1,4 +1,5 @@
 import DriftCore
+import DriftStore
 import Foundation
 import Metrics
 import Prometheus
@@ -228,6 +229,19 @@ public final class DriftMetrics: Sendable {
         let segment = bounded(model, "segment", segment)
         gauge(model, d("driftwatch_model_quality_segment", "Realized quality of the primary metric per segment value (latest window with enough labels)."),
               [("model", model), ("metric", metric), ("segment", segment)]).set(value)
+    }
+
+    /// Free bytes on the data directory's filesystem.
+    public func storeFreeBytes(_ bytes: Double) {
+        registry.makeGauge(descriptor: d("driftwatch_store_free_bytes", "Bytes still free for driftwatch on the filesystem of its data directory."),
+                           labels: []).set(bytes)
+    }
+
+    /// A store operation that failed for a machine-side cause; every cause is exported from the
+    /// start (0 until it happens), so a rule can use `increase()` from the first failure.
+    public func storeError(_ fault: StoreFault, _ n: Int = 1) {
+        registry.makeCounter(descriptor: d("driftwatch_store_errors_total", "Store writes that failed for a machine-side cause: disk_full, io_error, busy, read_only."),
+                             labels: [("cause", fault.rawValue)]).increment(by: Int64(n))
     }
 
     public func labels(model: String, outcome: LabelTally, _ n: Int) {

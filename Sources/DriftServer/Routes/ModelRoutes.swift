@@ -12,6 +12,14 @@ extension DriftService {
 
     func ready() async throws -> Response {
         do { try store.ping() } catch { throw Problem(.serviceUnavailable, "store not ready: \(error)") }
+        if store.writeFault() != nil {
+            // Not ready while writes fail; one small write says whether they work again.
+            do {
+                try store.probeWrite()
+            } catch DriftStoreError.unavailable(let fault, let message) {
+                throw Problem(.serviceUnavailable, "store not ready: writes fail (\(fault.rawValue): \(message)); \(fault.remedy)")
+            }
+        }
         var missing: [String] = []
         for m in await models.all() where await m.baseline == nil { missing.append(m.name) }
         let body = ["status": "ready", "models_without_baseline": missing.joined(separator: ",")]

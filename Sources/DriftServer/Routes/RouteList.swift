@@ -20,7 +20,9 @@ extension DriftService {
             },
             APIRoute(.get, "/readyz", .open) { _, _ in try await self.ready() },
             APIRoute(.get, "/metrics", .open) { _, _ in
-                Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                // Free space is read at scrape time: a gauge that is never stale.
+                if let free = freeBytes(atPath: self.config.dataDir) { self.metrics.storeFreeBytes(free) }
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                          body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition())))
             },
             APIRoute(.get, "/openapi.json", .open) { _, _ in openAPIResponse() },

@@ -94,6 +94,8 @@ public final class DriftService: Sendable {
             throw ServerConfigError(message: "cannot open the store in \(config.dataDir): \(error)")
         }
         metrics.buildInfo(version: driftwatchServiceVersion)
+        for fault in StoreFault.allCases { metrics.storeError(fault, 0) }
+        store.observeFaults { [metrics] fault in metrics.storeError(fault) }
         // Every outcome series exists from the start, so rules see the first failure as an increase.
         for kind in (alertPolicy == nil ? [] : [AlertPolicy.kind]) {
             for outcome in ["delivered", "retried", "failed"] { metrics.action(kind: kind, outcome: outcome, 0) }
@@ -210,18 +212,33 @@ struct PredictionIDIndexer: Service {
 
     func run() async throws {
         var lastRun = ContinuousClock.now
+        // While the store fails (a full disk), back off 0.1 s → 30 s and log the first failure,
+        // then once a minute, then the recovery — not ten lines a second.
+        var failures = 0
+        var lastLogged = ContinuousClock.now - .seconds(3600)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let pending = try service.store.pendingPredictionIDBatches()
                 if pending >= batchesPerRun || (pending > 0 && ContinuousClock.now - lastRun >= maxDelay) {
                     try await service.store.indexPredictionIDs(maxBatches: 2 * batchesPerRun)
                     lastRun = ContinuousClock.now
+                    if failures > 0 {
+                        service.logger.notice("prediction id indexer works again", metadata: ["failed_runs": .stringConvertible(failures)])
+                        failures = 0
+                    }
                     if pending >= 2 * batchesPerRun { continue }
                 }
             } catch {
-                service.logger.error("prediction id indexer", metadata: ["error": .string("\(error)")])
+                failures += 1
+                if failures == 1 || ContinuousClock.now - lastLogged >= .seconds(60) {
+                    service.logger.error("prediction id indexer failed; backing off", metadata: [
+                        "error": .string("\(error)"), "failed_runs": .stringConvertible(failures),
+                    ])
+                    lastLogged = ContinuousClock.now
+                }
             }
-            try? await Task.sleep(for: .milliseconds(100))
+            let delay = failures == 0 ? 0.1 : min(30, 0.1 * pow(2, Double(min(failures, 10))))
+            try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
         }
     }
 }

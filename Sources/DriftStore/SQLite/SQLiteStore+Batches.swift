@@ -36,7 +36,7 @@ extension SQLiteStore {
                 "prediction id '\(entry.id)' points at row \(entry.row) of a \(rows)-row batch")
         }
         return try requiringModel(model) {
-            try writer.write { db in
+            try write { db in
                 if let key = idempotencyKey {
                     let find = try db.cachedStatement(
                         sql: "SELECT id, rows FROM batches WHERE model = ? AND idempotency_key = ?")
@@ -72,7 +72,7 @@ extension SQLiteStore {
     /// Rebuilding the open window after a restart: `afterBatchID = lastWindow.lastBatchID`.
     public func batches(model: String, afterBatchID: Int64, limit: Int) throws -> [BatchRecord] {
         guard limit > 0 else { return [] }
-        return try writer.read { db in
+        return try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -86,7 +86,7 @@ extension SQLiteStore {
 
     /// One batch with its payload (nil when pruned or never stored).
     public func batch(id: Int64) throws -> BatchRecord? {
-        try writer.read { db in
+        try read { db in
             try Row.fetchOne(
                 db, sql: "SELECT id, model, received_at, rows, first_event_time, last_event_time, payload FROM batches WHERE id = ?",
                 arguments: [id]
@@ -96,7 +96,7 @@ extension SQLiteStore {
 
     /// When the model's newest retained batch was received (nil: none).
     public func lastBatchReceivedAt(model: String) throws -> Date? {
-        try writer.read { db in
+        try read { db in
             try Double.fetchOne(
                 db, sql: "SELECT MAX(received_at) FROM batches WHERE model = ?", arguments: [model]
             ).map { Date(timeIntervalSince1970: $0) }
@@ -105,7 +105,7 @@ extension SQLiteStore {
 
     /// Observations (rows) in the model's retained batches.
     public func observationCount(model: String) throws -> Int {
-        try writer.read { db in
+        try read { db in
             try Int.fetchOne(
                 db, sql: "SELECT COALESCE(SUM(rows), 0) FROM batches WHERE model = ?",
                 arguments: [model]) ?? 0
@@ -121,7 +121,7 @@ extension SQLiteStore {
     public func pruneBatches(model: String, receivedBefore: Date) throws -> Int {
         var total = 0
         while true {
-            let deleted = try writer.write { db -> Int in
+            let deleted = try write { db -> Int in
                 guard
                     let lastBatchID = try Int64.fetchOne(
                         db,

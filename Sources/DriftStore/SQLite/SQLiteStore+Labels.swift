@@ -7,7 +7,7 @@ extension SQLiteStore {
     /// again). Returns each input's outcome, in order.
     public func storeLabels(model: String, _ labels: [LabelInput], receivedAt: Date) throws -> [LabelOutcome] {
         try requiringModel(model) {
-            try writer.write { db in
+            try write { db in
                 let find = try db.cachedStatement(sql: "SELECT label FROM labels WHERE model = ? AND prediction_id = ?")
                 let upsert = try db.cachedStatement(sql: """
                     INSERT INTO labels (model, prediction_id, label, label_ts, received_at, state)
@@ -29,7 +29,7 @@ extension SQLiteStore {
 
     /// Pending labels of the model (oldest first).
     public func pendingLabels(model: String, limit: Int) throws -> [PendingLabel] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT prediction_id, received_at FROM labels WHERE model = ? AND state = 'pending' ORDER BY received_at LIMIT ?",
                 arguments: [model, limit]
@@ -38,7 +38,7 @@ extension SQLiteStore {
     }
 
     public func markLabelsJoined(model: String, _ joins: [LabelJoin]) throws {
-        try writer.write { db in
+        try write { db in
             let update = try db.cachedStatement(sql: """
                 UPDATE labels SET state = 'joined', batch_id = ?, row = ?, endpoint = ?, score = ?, segment = ?
                 WHERE model = ? AND prediction_id = ?
@@ -51,7 +51,7 @@ extension SQLiteStore {
 
     /// Gives up on pending labels received before `before`; returns how many.
     public func markLabelsUnmatched(model: String, receivedBefore before: Date) throws -> Int {
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE labels SET state = 'unmatched' WHERE model = ? AND state = 'pending' AND received_at < ?",
                 arguments: [model, before.unixSeconds])
@@ -61,7 +61,7 @@ extension SQLiteStore {
 
     /// Joined production labels whose prediction is in batches `first...last`.
     public func labelledPredictions(model: String, batches: ClosedRange<Int64>) throws -> [LabelledPrediction] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -78,7 +78,7 @@ extension SQLiteStore {
 
     /// The labels known for these prediction ids (any state), by id.
     public func labelValues(model: String, ids: [String]) throws -> [String: Double] {
-        try writer.read { db in
+        try read { db in
             var out: [String: Double] = [:]
             let find = try db.cachedStatement(sql: "SELECT label FROM labels WHERE model = ? AND prediction_id = ?")
             for id in ids {
@@ -90,7 +90,7 @@ extension SQLiteStore {
 
     /// Label counts by state.
     public func labelCounts(model: String) throws -> [LabelState: Int] {
-        try writer.read { db in
+        try read { db in
             var out: [LabelState: Int] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM labels WHERE model = ? GROUP BY state", arguments: [model]) {
                 out[try storedEnum(LabelState.self, r, "state", table: "labels", key: model)] = try r.decode(forColumn: "n")
@@ -124,7 +124,7 @@ extension SQLiteStore {
     /// A per-baseline-version reference (quality, PCA) as JSON in `table.column`.
     private func saveReference<T: Encodable>(_ value: T, version: Int, model: String, table: String, column: String) throws {
         let json = try StoredJSON.encode(value)
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO \(table) (model, baseline_version, \(column)) VALUES (?, ?, ?)",
                 arguments: [model, version, json])
@@ -133,7 +133,7 @@ extension SQLiteStore {
 
     /// The reference of the model's newest baseline version that has one.
     private func newestReference<T: Decodable>(_ type: T.Type, model: String, table: String, column: String) throws -> T? {
-        try writer.read { db in
+        try read { db in
             try Row.fetchOne(
                 db, sql: "SELECT baseline_version, \(column) FROM \(table) WHERE model = ? ORDER BY baseline_version DESC LIMIT 1",
                 arguments: [model]
@@ -147,7 +147,7 @@ extension SQLiteStore {
     /// Stores (or replaces) a window's quality.
     public func saveWindowQuality(model: String, _ quality: WindowQuality, now: Date) throws {
         let json = try StoredJSON.encode(quality)
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO window_quality (model, seq, report_json, updated_at) VALUES (?, ?, ?, ?)",
                 arguments: [model, quality.seq, json, now.unixSeconds])
@@ -156,7 +156,7 @@ extension SQLiteStore {
 
     /// The model's newest `limit` window-quality reports, newest first.
     public func windowQualities(model: String, limit: Int) throws -> [WindowQuality] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT seq, report_json FROM window_quality WHERE model = ? ORDER BY seq DESC LIMIT ?",
                 arguments: [model, limit]
@@ -170,7 +170,7 @@ extension SQLiteStore {
 
     /// One window's quality.
     public func windowQuality(model: String, seq: Int) throws -> WindowQuality? {
-        try writer.read { db in
+        try read { db in
             try String.fetchOne(db, sql: "SELECT report_json FROM window_quality WHERE model = ? AND seq = ?", arguments: [model, seq])
                 .map { try StoredJSON.decode(WindowQuality.self, $0, table: "window_quality", key: "\(model) window \(seq)") }
         }

@@ -7,7 +7,7 @@ extension SQLiteStore {
     public func saveMLflowLink(model: String, _ record: MLflowLinkRecord) throws {
         let json = try StoredJSON.encode(record.link)
         let baselineVersion = record.baselineVersion
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO mlflow_links (model, baseline_version, link_json) VALUES (?, ?, ?)",
                 arguments: [model, baselineVersion, json])
@@ -16,7 +16,7 @@ extension SQLiteStore {
 
     /// The MLflow link of the model's newest baseline that has one.
     public func mlflowLink(model: String) throws -> MLflowLinkRecord? {
-        try writer.read { db in
+        try read { db in
             try Row.fetchOne(
                 db, sql: "SELECT baseline_version, link_json FROM mlflow_links WHERE model = ? ORDER BY baseline_version DESC LIMIT 1",
                 arguments: [model]
@@ -32,14 +32,14 @@ extension SQLiteStore {
 
     /// The newest registry version already seen (versions up to it are not new candidates).
     public func mlflowLastVersion(model: String) throws -> Int? {
-        try writer.read { db in
+        try read { db in
             try Int.fetchOne(db, sql: "SELECT last_version FROM mlflow_registry WHERE model = ?", arguments: [model])
         }
     }
 
     /// Moves the watermark forward (never back).
     public func setMLflowLastVersion(model: String, version: Int) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: """
                     INSERT INTO mlflow_registry (model, last_version) VALUES (?, ?)

@@ -9,7 +9,7 @@ extension SQLiteStore {
     public func upsertModel(name: String, settings: ModelSettings, now: Date) throws -> ModelRecord {
         guard !name.isEmpty else { throw DriftStoreError.invalidArgument("model name is empty") }
         let settingsJSON = try StoredJSON.encode(settings)
-        return try writer.write { db in
+        return try write { db in
             let row = try Row.fetchOne(
                 db,
                 sql: """
@@ -26,7 +26,7 @@ extension SQLiteStore {
     }
 
     public func model(named name: String) throws -> ModelRecord? {
-        try writer.read { db in
+        try read { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM models WHERE name = ?", arguments: [name]
             ).map(ModelRecord.init(row:))
@@ -35,7 +35,7 @@ extension SQLiteStore {
 
     /// All models, by name.
     public func models() throws -> [ModelRecord] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM models ORDER BY name").map(ModelRecord.init(row:))
         }
     }
@@ -44,7 +44,7 @@ extension SQLiteStore {
     /// episodes and transitions, outbox actions). Returns false when there was no such model.
     @discardableResult
     public func deleteModel(named name: String) throws -> Bool {
-        try writer.write { db in
+        try write { db in
             // batch_ids has no foreign key (hot path), so it is cleared explicitly; everything
             // else cascades from models(name). Index generations that held only this model's
             // batches are dropped; entries in shared ones fail verification from now on.
@@ -67,7 +67,7 @@ extension SQLiteStore {
         let blob = Data(BaselineCodec.encode(profile))
         let metadataJSON = try StoredJSON.encode(upload)
         return try requiringModel(model) {
-            try writer.write { db in
+            try write { db in
                 // The writer is serialized, so MAX+1 cannot race with another insert.
                 let last = try Int.fetchOne(
                     db, sql: "SELECT MAX(version) FROM baselines WHERE model = ?", arguments: [model])
@@ -88,7 +88,7 @@ extension SQLiteStore {
     }
 
     public func latestBaseline(model: String) throws -> BaselineRecord? {
-        try writer.read { db in
+        try read { db in
             try Row.fetchOne(
                 db,
                 sql: "SELECT * FROM baselines WHERE model = ? ORDER BY version DESC LIMIT 1",
@@ -99,7 +99,7 @@ extension SQLiteStore {
 
     /// A specific version, with its profile.
     public func baseline(model: String, version: Int) throws -> BaselineRecord? {
-        try writer.read { db in
+        try read { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM baselines WHERE model = ? AND version = ?",
                 arguments: [model, version]
@@ -109,7 +109,7 @@ extension SQLiteStore {
 
     /// All versions of the model's baseline, oldest first, without the profile blobs.
     public func baselineVersions(model: String) throws -> [BaselineSummary] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db,
                 sql: """

@@ -13,7 +13,7 @@ extension SQLiteStore {
     ) throws -> Int64 {
         guard !key.isEmpty else { throw DriftStoreError.invalidArgument("action key is empty") }
         return try requiringModel(model) {
-            try writer.write { db in
+            try write { db in
                 if let id = try Int64.fetchOne(
                     db, sql: "SELECT id FROM outbox WHERE key = ?", arguments: [key])
                 {
@@ -38,7 +38,7 @@ extension SQLiteStore {
     /// (ties by enqueue order).
     public func dueActions(now: Date, limit: Int) throws -> [ActionRecord] {
         guard limit > 0 else { return [] }
-        return try writer.read { db in
+        return try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -53,7 +53,7 @@ extension SQLiteStore {
 
     /// The actions of an episode, in enqueue order.
     public func actions(episodeID: Int64) throws -> [ActionRecord] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE episode_id = ? ORDER BY id", arguments: [episodeID])
                 .map(ActionRecord.init(row:))
         }
@@ -61,7 +61,7 @@ extension SQLiteStore {
 
     /// Undelivered actions by kind (retrying or parked), for the `driftwatch_actions_pending` gauge.
     public func undeliveredActionCounts() throws -> [String: Int] {
-        try writer.read { db in
+        try read { db in
             var counts: [String: Int] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT kind, COUNT(*) FROM outbox WHERE state <> 'delivered' GROUP BY kind") {
                 counts[r[0]] = r[1]
@@ -71,7 +71,7 @@ extension SQLiteStore {
     }
 
     public func action(id: Int64) throws -> ActionRecord? {
-        try writer.read { db in
+        try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id])
                 .map(ActionRecord.init(row:))
         }
@@ -106,7 +106,7 @@ extension SQLiteStore {
     /// Runs an update guarded by `state <> 'delivered'`; throws `.notFound` only when the
     /// action does not exist at all.
     private func updateUndelivered(id: Int64, sql: String, arguments: StatementArguments) throws {
-        try writer.write { db in
+        try write { db in
             try db.execute(sql: sql, arguments: arguments)
             if db.changesCount == 0,
                 try Int.fetchOne(db, sql: "SELECT 1 FROM outbox WHERE id = ?", arguments: [id]) == nil

@@ -39,7 +39,7 @@ extension SQLiteStore {
     public func indexPendingPredictionIDs(
         maxBatches: Int = 256, generationCapacity: Int = SQLiteStore.idGenerationCapacity
     ) throws -> Int {
-        try writer.write { db in try Self.indexPending(db, maxBatches: maxBatches, capacity: generationCapacity) }
+        try write { db in try Self.indexPending(db, maxBatches: maxBatches, capacity: generationCapacity) }
     }
 
     /// The same, suspending (not blocking a thread) while another transaction holds the
@@ -49,7 +49,7 @@ extension SQLiteStore {
     public func indexPendingPredictionIDs(
         maxBatches: Int = 256, generationCapacity: Int = SQLiteStore.idGenerationCapacity
     ) async throws -> Int {
-        try await writer.write { db in try Self.indexPending(db, maxBatches: maxBatches, capacity: generationCapacity) }
+        try await write { db in try Self.indexPending(db, maxBatches: maxBatches, capacity: generationCapacity) }
     }
 
     /// ``Store`` conformance: the suspending indexer with the default generation size.
@@ -92,7 +92,7 @@ extension SQLiteStore {
 
     /// Batches whose prediction ids are not indexed yet.
     public func pendingPredictionIDBatches() throws -> Int {
-        try writer.read { db in
+        try read { db in
             try Int.fetchOne(
                 db, sql: "SELECT COUNT(*) FROM batch_ids WHERE batch_id > ?",
                 arguments: [try Self.indexedThrough(db)]) ?? 0
@@ -112,7 +112,7 @@ extension SQLiteStore {
     /// instead of O(n·p·rows).
     public func lookupPredictions(model: String, ids: [String]) throws -> [String: PredictionLocation] {
         guard !ids.isEmpty else { return [:] }
-        return try writer.read { db in
+        return try read { db in
             var found: [String: PredictionLocation] = [:]
             var wanted = Set(ids)
             let through = try Self.indexedThrough(db)

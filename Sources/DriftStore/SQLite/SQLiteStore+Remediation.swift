@@ -57,7 +57,7 @@ extension SQLiteStore {
         model: String, episodeID: Int64?, kind: RemediationKind, name: String, state: RemediationState, detail: String?, now: Date
     ) throws -> RemediationRecord {
         try requiringModel(model) {
-            try writer.write { db in
+            try write { db in
                 try db.execute(
                     sql: """
                         INSERT INTO remediations (model, episode_id, kind, name, state, detail, created_at, updated_at)
@@ -81,7 +81,7 @@ extension SQLiteStore {
     public func remediations(model: String?, episodeID: Int64?, kinds: [RemediationKind]?, limit: Int) throws -> [RemediationRecord] {
         let kindList = (kinds ?? RemediationKind.allCases).map(\.rawValue)
         let placeholders = Array(repeating: "?", count: kindList.count).joined(separator: ", ")
-        return try writer.read { db in
+        return try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -99,7 +99,7 @@ extension SQLiteStore {
         let metricsJSON = try StoredJSON.encode(c.metrics)
         let decisionJSON = try c.decision.map(StoredJSON.encode)
         try requiringModel(c.model) {
-            try writer.write { db in
+            try write { db in
                 do {
                     try db.execute(
                         sql: """
@@ -120,7 +120,7 @@ extension SQLiteStore {
     public func updateCandidate(model: String, version: String, decision: GateDecision, now: Date) throws {
         let verdict = decision.verdict.rawValue
         let decisionJSON = try StoredJSON.encode(decision)
-        try writer.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE candidates SET verdict = ?, decision_json = ?, updated_at = ? WHERE model = ? AND version = ?",
                 arguments: [verdict, decisionJSON, now.unixSeconds, model, version])
@@ -130,7 +130,7 @@ extension SQLiteStore {
 
     /// The model's candidates, newest first.
     public func candidates(model: String, limit: Int = 50) throws -> [CandidateRecord] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM candidates WHERE model = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
                 arguments: [model, limit]

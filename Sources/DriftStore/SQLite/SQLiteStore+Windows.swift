@@ -11,7 +11,7 @@ extension SQLiteStore {
         let reportJSON = try StoredJSON.encode(window.report)
         do {
             try requiringModel(w.model) {
-                try writer.write { db in
+                try write { db in
                     try db.execute(
                         sql: """
                             INSERT INTO windows (model, seq, started_at, ended_at, first_batch_id,
@@ -33,7 +33,7 @@ extension SQLiteStore {
     /// The model's newest `limit` windows with their reports, newest (highest seq) first.
     public func windows(model: String, limit: Int) throws -> [WindowRecord] {
         guard limit > 0 else { return [] }
-        return try writer.read { db in
+        return try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM windows WHERE model = ? ORDER BY seq DESC LIMIT ?",
                 arguments: [model, limit]
@@ -44,7 +44,7 @@ extension SQLiteStore {
     /// The model's newest `limit` windows without their reports, newest first.
     public func windowSummaries(model: String, limit: Int) throws -> [WindowSummary] {
         guard limit > 0 else { return [] }
-        return try writer.read { db in
+        return try read { db in
             try Row.fetchAll(
                 db, sql: Self.windowSummarySQL + " WHERE model = ? ORDER BY seq DESC LIMIT ?",
                 arguments: [model, limit]
@@ -54,7 +54,7 @@ extension SQLiteStore {
 
     /// One window with its report.
     public func window(model: String, seq: Int) throws -> WindowRecord? {
-        try writer.read { db in
+        try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM windows WHERE model = ? AND seq = ?", arguments: [model, seq])
                 .map(WindowRecord.init(row:))
         }
@@ -77,7 +77,7 @@ extension SQLiteStore {
     public func upsertEpisode(_ e: EpisodeRecord) throws -> EpisodeRecord {
         guard e.id >= 0 else { throw DriftStoreError.invalidArgument("episode id \(e.id) < 0") }
         return try requiringModel(e.model) {
-            try writer.write { db in
+            try write { db in
                 var stored = e
                 let arguments: StatementArguments = [
                     e.model, e.state.rawValue, e.openedAt.unixSeconds, e.confirmedAt?.unixSeconds,
@@ -121,7 +121,7 @@ extension SQLiteStore {
     /// The model's newest `limit` episodes (of one kind, or all), newest (highest id) first.
     public func episodes(model: String, kind: EpisodeKind? = nil, limit: Int) throws -> [EpisodeRecord] {
         guard limit > 0 else { return [] }
-        return try writer.read { db in
+        return try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM episodes WHERE model = ? AND (? IS NULL OR kind = ?) ORDER BY id DESC LIMIT ?",
                 arguments: [model, kind?.rawValue, kind?.rawValue, limit]
@@ -130,7 +130,7 @@ extension SQLiteStore {
     }
 
     public func episode(id: Int64) throws -> EpisodeRecord? {
-        try writer.read { db in
+        try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM episodes WHERE id = ?", arguments: [id])
                 .map(EpisodeRecord.init(row:))
         }
@@ -138,7 +138,7 @@ extension SQLiteStore {
 
     /// Appends a transition to an existing episode of the same model.
     public func insertTransition(_ t: TransitionRecord) throws {
-        try writer.write { db in
+        try write { db in
             guard
                 let owner = try String.fetchOne(
                     db, sql: "SELECT model FROM episodes WHERE id = ?", arguments: [t.episodeID])
@@ -163,7 +163,7 @@ extension SQLiteStore {
 
     /// The episode's transitions in the order they were inserted.
     public func transitions(episodeID: Int64) throws -> [TransitionRecord] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db, sql: """
                     SELECT t.*, e.kind FROM episode_transitions t JOIN episodes e ON e.id = t.episode_id

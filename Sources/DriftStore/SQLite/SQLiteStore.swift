@@ -27,6 +27,8 @@ public final class SQLiteStore: Store {
     /// Path of the SQLite file, nil for in-memory stores.
     public let path: String?
     public let durability: StoreDurability
+    /// The fault of the last failed write, until a write succeeds.
+    let health = StoreHealth()
 
     public static let fileName = "driftwatch.sqlite"
 
@@ -82,7 +84,73 @@ public final class SQLiteStore: Store {
 
     /// Cheap liveness check for `/readyz`: a read through a reader connection.
     public func ping() throws {
-        _ = try writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        _ = try read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// The fault of the last failed write (nil while writes succeed).
+    public func writeFault() -> StoreFaultReport? { health.current }
+
+    /// One committed write the size of an ingest batch (64 KiB of pages, freed again in the same
+    /// transaction), to learn whether writes work again: a one-row update could fit in space a
+    /// full disk still has while batches do not.
+    public func probeWrite() throws {
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO store_probe (id, at, pad) VALUES (1, ?, zeroblob(65536))", arguments: [Date().unixSeconds])
+            try db.execute(sql: "UPDATE store_probe SET pad = NULL WHERE id = 1")
+        }
+    }
+
+    /// Calls `handler` on every failed write, with its fault (the metrics count them).
+    public func observeFaults(_ handler: @escaping @Sendable (StoreFault) -> Void) { health.observe(handler) }
+
+    // MARK: transactions
+
+    /// A write transaction; a machine-side failure is `.unavailable` with its fault, recorded.
+    func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        do {
+            let value = try writer.write(updates)
+            health.succeeded()
+            return value
+        } catch {
+            throw classify(error, writing: true)
+        }
+    }
+
+    /// The same, suspending while another transaction holds the writer.
+    func write<T: Sendable>(_ updates: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        do {
+            let value = try await writer.write(updates)
+            health.succeeded()
+            return value
+        } catch {
+            throw classify(error, writing: true)
+        }
+    }
+
+    /// A read on a snapshot; an I/O failure is `.unavailable` too.
+    func read<T>(_ value: (Database) throws -> T) throws -> T {
+        do {
+            return try writer.read(value)
+        } catch {
+            throw classify(error, writing: false)
+        }
+    }
+
+    /// SQLite's result codes for conditions of the machine (full disk, I/O, locks, read-only)
+    /// become ``DriftStoreError/unavailable(_:message:)``; every other error passes unchanged.
+    private func classify(_ error: any Error, writing: Bool) -> any Error {
+        guard let e = error as? DatabaseError else { return error }
+        let fault: StoreFault
+        switch e.resultCode {
+        case .SQLITE_FULL: fault = .diskFull
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN: fault = .ioError
+        case .SQLITE_BUSY, .SQLITE_LOCKED: fault = .busy
+        case .SQLITE_READONLY: fault = .readOnly
+        default: return error
+        }
+        let message = e.message ?? "SQLite error \(e.resultCode.rawValue)"
+        if writing { health.failed(fault, message: message) }
+        return DriftStoreError.unavailable(fault, message: message)
     }
 
     private static func configuration() -> Configuration {

@@ -282,6 +282,10 @@ enum Schema {
                 ALTER TABLE candidates ADD COLUMN mlflow_version TEXT;
                 """)
         }
+        migrator.registerMigration("v9-store-probe") { db in
+            // One row rewritten by `probeWrite()`: /readyz learns whether writes work again.
+            try db.execute(sql: "CREATE TABLE store_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL, pad BLOB)")
+        }
         return migrator
     }
 }
