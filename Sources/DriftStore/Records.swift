@@ -44,22 +44,9 @@ public struct BaselineUpload: Sendable, Equatable, Codable {
         self.bytes = bytes
     }
 
+    // Stores written before typed records held `bytes` as a string; migration v10-typed-json
+    // rewrote them as integers.
     enum CodingKeys: String, CodingKey { case contentType = "content_type", bytes }
-
-    // Stores written before typed records hold `bytes` as a string.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        contentType = try c.decodeIfPresent(String.self, forKey: .contentType) ?? ""
-        if let n = try? c.decode(Int.self, forKey: .bytes) {
-            bytes = n
-        } else {
-            let text = try c.decode(String.self, forKey: .bytes)
-            guard let n = Int(text) else {
-                throw DecodingError.dataCorruptedError(forKey: .bytes, in: c, debugDescription: "bytes \"\(text)\" is not an integer")
-            }
-            bytes = n
-        }
-    }
 }
 
 /// A stored baseline version with its profile.

@@ -84,9 +84,16 @@ func streamDemo(base: String, cycles: Int) async throws {
                 if let closed = try JSONDecoder().decode(DemoIngestAnswer.self, from: data).windowClosed {
                     // The window is evaluated in the background: wait for its report.
                     for _ in 0..<100 {
-                        let (_, d) = try await request("GET", "\(base)/v1/models/\(model)/drift")
+                        let (driftStatus, d) = try await request("GET", "\(base)/v1/models/\(model)/drift")
+                        guard driftStatus == 200 else { throw UserFacingError(message: "GET drift: \(driftStatus) \(String(decoding: d, as: UTF8.self))") }
+                        let answer: DemoDriftAnswer
+                        do {
+                            answer = try JSONDecoder().decode(DemoDriftAnswer.self, from: d)
+                        } catch {
+                            throw UserFacingError(message: "GET /v1/models/\(model)/drift: unreadable answer: \(error)")
+                        }
                         // Until the window's report is there, the answer has none (or an older one).
-                        guard let report = (try? JSONDecoder().decode(DemoDriftAnswer.self, from: d))?.report, report.seq == closed,
+                        guard let report = answer.report, report.seq == closed,
                               let state = report.episodeState else {
                             try await Task.sleep(for: .milliseconds(20))
                             continue

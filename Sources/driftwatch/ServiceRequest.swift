@@ -1,3 +1,4 @@
+import DriftCore
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -26,8 +27,10 @@ func requestService(_ method: HTTPMethod, url: String, server: String, token: St
 func serviceError(url: String, status: UInt, data: Data) -> UserFacingError {
     /// The part of a problem+json body the message shows.
     struct Problem: Decodable { var detail: String? }
-    // Not every error body is problem+json (a proxy's page): then the status alone.
-    let detail = (try? JSONDecoder().decode(Problem.self, from: data))?.detail
+    // Not every error body is problem+json (a proxy's page): then its first line.
+    let body = ErrorBody<Problem>(data)
+    let detail = body.structured?.detail
+        ?? body.text?.split(whereSeparator: \.isNewline).first.map { String($0.prefix(200)) }
     return UserFacingError(message: "\(url): HTTP \(status)\(detail.map { ": " + $0 } ?? "")")
 }
 

@@ -1,3 +1,4 @@
+import DriftCore
 import Foundation
 import GRDB
 import XCTest
@@ -5,7 +6,7 @@ import XCTest
 @testable import DriftStore
 
 final class LifecycleTests: XCTestCase {
-    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox", "v2-deferred-id-index", "v3-id-generations", "v4-outbox-episode", "v5-remediation", "v6-labels-quality", "v7-multivariate-baselines", "v8-mlflow", "v9-store-probe"]
+    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox", "v2-deferred-id-index", "v3-id-generations", "v4-outbox-episode", "v5-remediation", "v6-labels-quality", "v7-multivariate-baselines", "v8-mlflow", "v9-store-probe", "v10-typed-json"]
 
     func testFreshDirectoryIsCreatedAndMigrated() throws {
         let root = try makeTemporaryDirectory(self)
@@ -93,6 +94,42 @@ final class LifecycleTests: XCTestCase {
 
     /// A store written before v3 (ids in `pending_ids` and in the one-table `prediction_ids`
     /// index) keeps every id findable after the upgrade.
+    /// Rows from before the typed Store (integers kept as strings) are rewritten by
+    /// v10-typed-json and then decode strictly.
+    func testUpgradeRewritesIntegersStoredAsStrings() throws {
+        let directory = try makeTemporaryDirectory(self)
+        do {
+            let old = try DatabaseQueue(path: directory + "/driftwatch.sqlite")
+            try Schema.migrator.migrate(old, upTo: "v9-store-probe")
+            let settings = String(decoding: try JSONEncoder().encode(Fixture.settings), as: UTF8.self)
+            try old.write { db in
+                try db.execute(sql: "INSERT INTO models (name, settings_json, created_at, updated_at) VALUES ('m', ?, 0, 0)", arguments: [settings])
+                try db.execute(sql: """
+                    INSERT INTO baselines (model, version, created_at, source, rows, profile, metadata_json)
+                    VALUES ('m', 1, 0, 'train.csv', 50, ?, '{"bytes":"1234","content_type":"text/csv"}'),
+                           ('m', 2, 0, 'bench', 50, ?, '{}')
+                    """, arguments: [Data(BaselineCodec.encode(Fixture.profile())), Data(BaselineCodec.encode(Fixture.profile()))])
+                let evidence = #"{"baseline":"0.8","metric":"roc_auc","realized":"0.61","window_seq":"4"}"#
+                try db.execute(sql: """
+                    INSERT INTO episodes (id, model, state, opened_at, last_window_seq, evidence_json, kind)
+                    VALUES (7, 'm', 'suspected', 0, 4, ?, 'quality_degraded')
+                    """, arguments: [evidence])
+                try db.execute(sql: """
+                    INSERT INTO episode_transitions (episode_id, model, from_state, to_state, at, window_seq, evidence_json)
+                    VALUES (7, 'm', 'ok', 'suspected', 0, 4, ?)
+                    """, arguments: [evidence])
+            }
+            try old.close()
+        }
+        let store = try SQLiteStore(directory: directory)
+        defer { try? store.close() }
+        XCTAssertEqual(try store.baselineVersions(model: "m").map(\.upload),
+                       [BaselineUpload(contentType: "text/csv", bytes: 1234), BaselineUpload(contentType: "", bytes: 0)])
+        let quality = EpisodeEvidence.quality(QualityEvidence(metric: "roc_auc", windowSeq: 4, realized: "0.61", baseline: "0.8"))
+        XCTAssertEqual(try store.episode(id: 7)?.evidence, quality)
+        XCTAssertEqual(try store.transitions(episodeID: 7).map(\.evidence), [quality])
+    }
+
     func testUpgradeFromTheOneTableIDIndex() throws {
         let directory = try makeTemporaryDirectory(self)
         let path = directory + "/driftwatch.sqlite"

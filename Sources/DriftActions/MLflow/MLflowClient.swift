@@ -100,9 +100,9 @@ public struct MLflowClient: Sendable {
         let bytes = Data(answer.readableBytesView)
         guard (200..<300).contains(status) else {
             // MLflow's error body when it is one; a proxy's page is shown as text.
-            let error = try? JSONDecoder().decode(ErrorAnswer.self, from: bytes)
-            let text = error?.message ?? String(decoding: bytes, as: UTF8.self)
-            throw DeliveryError.http("MLflow \(method.rawValue) \(path)", status: status, text: text, code: error?.errorCode)
+            let body = ErrorBody<ErrorAnswer>(bytes)
+            let text = body.structured?.message ?? body.text ?? ""
+            throw DeliveryError.http("MLflow \(method.rawValue) \(path)", status: status, text: text, code: body.structured?.errorCode)
         }
         do {
             return try JSONDecoder().decode(Answer.self, from: bytes.isEmpty ? Data("{}".utf8) : bytes)

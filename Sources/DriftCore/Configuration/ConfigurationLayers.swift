@@ -13,13 +13,24 @@ public enum ConfigurationValue: Sendable, Equatable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([ConfigurationValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: ConfigurationValue].self)) }
+        // Probe the JSON type: only a type mismatch means "not this one"; any other failure throws.
+        func ifOfType<T: Decodable>(_ type: T.Type) throws -> T? {
+            do { return try c.decode(T.self) } catch DecodingError.typeMismatch { return nil }
+        }
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try ifOfType(Bool.self) {
+            self = .bool(b)
+        } else if let d = try ifOfType(Double.self) {
+            // Whole numbers stay integers (configuration integers are far below 2^53).
+            self = Int(exactly: d).map { .int($0) } ?? .double(d)
+        } else if let s = try ifOfType(String.self) {
+            self = .string(s)
+        } else if let a = try ifOfType([ConfigurationValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: ConfigurationValue].self))
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -121,9 +132,15 @@ public struct ConfigurationLayers: Sendable {
         return (doc, skipped)
     }
 
+    /// A variable's text as a value: the text itself for a string key; otherwise its JSON
+    /// (`9000`, `true`, `["http://am:9093"]`), or the text when it is not JSON (`http://am:9093`
+    /// for a list key is then refused by the strict decode, naming the key).
     static func environmentValue(_ raw: String, default: ConfigurationValue?) -> ConfigurationValue {
         if case .string = `default` { return .string(raw) }
-        if let parsed = try? JSONDecoder().decode(ConfigurationValue.self, from: Data(raw.utf8)) { return parsed }
-        return .string(raw)
+        do {
+            return try JSONDecoder().decode(ConfigurationValue.self, from: Data(raw.utf8))
+        } catch {
+            return .string(raw)
+        }
     }
 }

@@ -56,22 +56,7 @@ public struct QualityEvidence: Sendable, Equatable, Codable {
         self.baseline = baseline
     }
 
+    // Stores written before typed evidence held `window_seq` as a string; the store's
+    // migration v10-typed-json rewrote them as integers.
     enum CodingKeys: String, CodingKey { case metric, windowSeq = "window_seq", realized, baseline }
-
-    // Stores written before typed evidence hold `window_seq` as a string.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        metric = try c.decode(String.self, forKey: .metric)
-        if let n = try? c.decode(Int.self, forKey: .windowSeq) {
-            windowSeq = n
-        } else {
-            let text = try c.decode(String.self, forKey: .windowSeq)
-            guard let n = Int(text) else {
-                throw DecodingError.dataCorruptedError(forKey: .windowSeq, in: c, debugDescription: "window_seq \"\(text)\" is not an integer")
-            }
-            windowSeq = n
-        }
-        realized = try c.decodeIfPresent(String.self, forKey: .realized)
-        baseline = try c.decodeIfPresent(String.self, forKey: .baseline)
-    }
 }

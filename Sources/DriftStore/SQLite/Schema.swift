@@ -286,6 +286,29 @@ enum Schema {
             // One row rewritten by `probeWrite()`: /readyz learns whether writes work again.
             try db.execute(sql: "CREATE TABLE store_probe (id INTEGER PRIMARY KEY, at REAL NOT NULL, pad BLOB)")
         }
+        migrator.registerMigration("v10-typed-json") { db in
+            // Rows written before the typed Store protocol held two integers as strings: a
+            // baseline's upload size and a quality episode's window. Rewritten once here, so the
+            // records decode strictly (a value that does not decode is a corrupt record).
+            try db.execute(sql: """
+                UPDATE baselines
+                SET metadata_json = json_set(metadata_json, '$.bytes', CAST(json_extract(metadata_json, '$.bytes') AS INTEGER))
+                WHERE json_type(metadata_json, '$.bytes') = 'text';
+                UPDATE baselines
+                SET metadata_json = json_set(metadata_json, '$.content_type', '')
+                WHERE json_type(metadata_json, '$.content_type') IS NULL;
+                UPDATE baselines
+                SET metadata_json = json_set(metadata_json, '$.bytes', 0)
+                WHERE json_type(metadata_json, '$.bytes') IS NULL;
+                UPDATE episodes
+                SET evidence_json = json_set(evidence_json, '$.window_seq', CAST(json_extract(evidence_json, '$.window_seq') AS INTEGER))
+                WHERE kind = 'quality_degraded' AND json_type(evidence_json, '$.window_seq') = 'text';
+                UPDATE episode_transitions
+                SET evidence_json = json_set(evidence_json, '$.window_seq', CAST(json_extract(evidence_json, '$.window_seq') AS INTEGER))
+                WHERE episode_id IN (SELECT id FROM episodes WHERE kind = 'quality_degraded')
+                  AND json_type(evidence_json, '$.window_seq') = 'text';
+                """)
+        }
         return migrator
     }
 }
