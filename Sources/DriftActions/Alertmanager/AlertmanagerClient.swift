@@ -34,7 +34,7 @@ public struct AlertmanagerClient: Sendable {
 
     /// nil on success, else what went wrong (one line).
     private static func postOne(base: String, body: Data, timeout: Double) async -> String? {
-        let url = trimmedBase(base) + "/api/v2/alerts"
+        let url = base.withoutTrailingSlash + "/api/v2/alerts"
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -43,11 +43,11 @@ public final class RemediationTransport: Sendable {
         switch call.target {
         case .kubernetes:
             guard let kubernetes else { throw DeliveryError(message: "no Kubernetes access configured", retryable: false) }
-            url = trimmedBase(kubernetes.url) + call.path
+            url = kubernetes.url.withoutTrailingSlash + call.path
             token = try kubernetes.tokenFile.map(readToken)
         case .argo:
             guard let argo else { throw DeliveryError(message: "no Argo configured", retryable: false) }
-            url = trimmedBase(argo.url) + call.path
+            url = argo.url.withoutTrailingSlash + call.path
             token = try argo.tokenFile.map(readToken)
         case .webhook:
             url = call.path
@@ -60,7 +60,7 @@ public final class RemediationTransport: Sendable {
     /// GET a Kubernetes object as `T` (nil on 404). An answer that does not decode is an error.
     public func get<T: Decodable>(_ type: T.Type, path: String) async throws -> T? {
         guard let kubernetes else { return nil }
-        let (status, text) = try await request("GET", trimmedBase(kubernetes.url) + path, body: nil,
+        let (status, text) = try await request("GET", kubernetes.url.withoutTrailingSlash + path, body: nil,
                                                token: try kubernetes.tokenFile.map(readToken), contentType: nil)
         if status == 404 { return nil }
         guard (200..<300).contains(status) else { throw DeliveryError(message: "GET \(path): HTTP \(status)", status: status, retryable: true) }
@@ -88,11 +88,5 @@ public final class RemediationTransport: Sendable {
         }
     }
 
-    /// Read at every call: projected service-account tokens rotate.
-    private func readToken(_ path: String) throws -> String {
-        guard let t = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw DeliveryError(message: "cannot read the API token file \(path)", retryable: true)
-        }
-        return t.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
+    private func readToken(_ path: String) throws -> String { try readBearerToken(file: path, of: "API") }
 }

@@ -47,15 +47,12 @@ public struct MLflowClient: Sendable {
 
     // MARK: transport
 
-    private var base: String { trimmedBase(spec.url) }
+    private var base: String { spec.url.withoutTrailingSlash }
 
     /// Read at every call: a mounted token may rotate.
     private func token() throws -> String? {
         if let file = spec.tokenFile {
-            guard let t = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw DeliveryError(message: "cannot read the MLflow token file \(file)", retryable: true)
-            }
-            return t.trimmingCharacters(in: .whitespacesAndNewlines)
+            return try readBearerToken(file: file, of: "MLflow")
         }
         if let name = spec.tokenEnv {
             guard let t = ProcessInfo.processInfo.environment[name], !t.isEmpty else {

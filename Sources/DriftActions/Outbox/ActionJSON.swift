@@ -52,5 +52,3 @@ public func isoTime(_ t: Double) -> String {
     return f.string(from: Date(timeIntervalSince1970: t))
 }
 
-/// A base URL without its trailing slash, for appending a path.
-func trimmedBase(_ s: String) -> String { s.hasSuffix("/") ? String(s.dropLast()) : s }

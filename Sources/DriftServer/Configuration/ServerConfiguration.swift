@@ -210,7 +210,7 @@ public struct ServerConfiguration: Sendable, Codable {
 
     /// The base of links to this service (alerts' generatorURL).
     var resolvedPublicURL: String {
-        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        if let publicURL { return publicURL.withoutTrailingSlash }
         let h = host.contains(":") ? "[\(host)]" : host
         return "http://\(h == "0.0.0.0" ? "127.0.0.1" : h):\(port)"
     }
