@@ -273,14 +273,16 @@ public enum LabelOutcome: String, Sendable {
     case duplicate
 }
 
-/// Delivery state of an outbox action.
-public enum ActionState: String, Sendable, Equatable, CaseIterable {
-    /// Not attempted yet.
+/// Delivery state of an outbox action: one truth, whoever delivered it (the outbox's own attempt,
+/// or the alert re-send loop for an episode's firing notice).
+public enum ActionState: String, Sendable, Equatable, CaseIterable, Codable {
+    /// Not delivered yet: due at `nextAttemptAt` (now, or after a failed attempt's backoff).
     case pending
-    /// Done; never returned by ``SQLiteStore/dueActions(now:limit:)`` again.
+    /// Done; never due again.
     case delivered
-    /// The last attempt failed; retried once `nextAttemptAt` has passed.
-    case failed
+    /// Attempts used up, or an error no retry can fix (a 4xx): never due again until an admin
+    /// retries it (`POST /v1/models/{model}/actions/{key}/retry`, `driftwatch actions retry`).
+    case givenUp = "given_up"
 }
 
 /// One outbox action as stored: what to deliver (kind, key, payload) and how its delivery stands.
@@ -298,12 +300,14 @@ public struct ActionRecord: Sendable, Equatable {
     public var lastError: String?
     /// The drift episode the action belongs to, if any.
     public var episodeID: Int64?
+    /// When it was enqueued.
+    public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: Int64, model: String, kind: String, key: String, payloadJSON: String,
         state: ActionState, attempts: Int, nextAttemptAt: Date, lastError: String?,
-        episodeID: Int64? = nil, updatedAt: Date = Date(timeIntervalSince1970: 0)
+        episodeID: Int64? = nil, createdAt: Date = Date(timeIntervalSince1970: 0), updatedAt: Date = Date(timeIntervalSince1970: 0)
     ) {
         self.id = id
         self.model = model
@@ -315,6 +319,7 @@ public struct ActionRecord: Sendable, Equatable {
         self.nextAttemptAt = nextAttemptAt
         self.lastError = lastError
         self.episodeID = episodeID
+        self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
 }

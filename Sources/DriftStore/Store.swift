@@ -120,14 +120,28 @@ public protocol Store: AnyObject, Sendable {
     /// Enqueues an action once per key (a second enqueue with the key returns the first's id).
     @discardableResult
     func enqueueAction(model: String, kind: String, key: String, payloadJSON: String, now: Date, episodeID: Int64?) throws -> Int64
-    /// Undelivered actions whose next attempt is due, oldest first.
+    /// Pending actions whose next attempt is due, oldest first.
     func dueActions(now: Date, limit: Int) throws -> [ActionRecord]
+    /// The pending action of the kind due first, whenever that is.
+    func earliestPendingAction(kind: String) throws -> ActionRecord?
     func actions(episodeID: Int64) throws -> [ActionRecord]
+    /// A model's actions, newest first, optionally in one state.
+    func actions(model: String, state: ActionState?, limit: Int) throws -> [ActionRecord]
     func action(id: Int64) throws -> ActionRecord?
-    /// Undelivered actions per kind.
-    func undeliveredActionCounts() throws -> [String: Int]
+    func action(key: String) throws -> ActionRecord?
+    /// Actions per kind in the state.
+    func actionCounts(state: ActionState) throws -> [String: Int]
     func markDelivered(id: Int64, now: Date) throws
-    func markFailed(id: Int64, error: String, now: Date, nextAttempt: Date) throws
+    /// A failed attempt; the action stays pending, due again at `nextAttempt`.
+    func markRetry(id: Int64, error: String, now: Date, nextAttempt: Date) throws
+    /// The last failed attempt: the action is given up.
+    func markGivenUp(id: Int64, error: String, now: Date) throws
+    /// An admin's retry of a given-up (or pending) action: pending, due now, attempts from 0.
+    @discardableResult
+    func retryAction(model: String, key: String, now: Date) throws -> ActionRecord
+    /// Every pending action of the kind due now; how many moved.
+    @discardableResult
+    func makeDue(kind: String, now: Date) throws -> Int
 
     // MARK: remediation and candidates
 

@@ -88,7 +88,7 @@ func renderTerminalReport(_ d: ReportDocument, colour: Bool) -> String {
         out += "\nepisode \(e.id) (\(e.state.rawValue)): "
         out += e.transitions.map { "\($0.from.rawValue)→\($0.to.rawValue) @ window \($0.window_seq)" }.joined(separator: ", ") + "\n"
         for a in e.actions {
-            out += "  action \(a.key): \(a.state)\(a.last_error.map { " (\($0))" } ?? "")\n"
+            out += "  action \(a.key): \(a.stateLine(model: d.model))\(a.last_error.map { " (\($0))" } ?? "")\n"
         }
         for r in e.remediations {
             out += "  \(r.kind.rawValue) \(r.name): \(r.state.rawValue)\(r.detail.map { " (\($0))" } ?? "")\n"

@@ -83,14 +83,18 @@ final class ActionCodingTests: XCTestCase {
         }
     }
 
-    func testFailurePolicyRetriesWithBackoffAndParksWhatNoRetryFixes() {
+    func testFailurePolicyRetriesWithBackoffAndGivesUpWhatNoRetryFixes() {
         let policy = FailurePolicy(maxAttempts: 3)
         let now = Date(timeIntervalSince1970: 0)
         XCTAssertEqual(policy.decide(attempts: 1, retryable: true, now: now), .retry(at: now.addingTimeInterval(1)))
         XCTAssertEqual(policy.decide(attempts: 2, retryable: true, now: now), .retry(at: now.addingTimeInterval(2)))
-        XCTAssertEqual(policy.decide(attempts: 3, retryable: true, now: now), .park)
-        XCTAssertEqual(policy.decide(attempts: 1, retryable: false, now: now), .park)
+        XCTAssertEqual(policy.decide(attempts: 3, retryable: true, now: now), .giveUp)
+        XCTAssertEqual(policy.decide(attempts: 1, retryable: false, now: now), .giveUp)
         XCTAssertEqual(FailurePolicy.backoff(afterAttempt: 10), 60)
+        // In wall-clock terms: 3 attempts span 1 + 2 s; the default 30 span 1+2+…+32 + 23 × 60 s.
+        XCTAssertEqual(policy.giveUpSeconds, 3)
+        XCTAssertEqual(FailurePolicy(maxAttempts: 30).giveUpSeconds, 1443)
+        XCTAssertEqual(FailurePolicy(maxAttempts: 1).giveUpSeconds, 0)
         XCTAssertTrue(DeliveryError.isRetryable(status: 503))
         XCTAssertTrue(DeliveryError.isRetryable(status: 429))
         XCTAssertFalse(DeliveryError.isRetryable(status: 403))

@@ -5,7 +5,9 @@ import Foundation
 import XCTest
 
 /// The direct Alertmanager push (API v2) through the durable outbox, against a recorder that
-/// plays Alertmanager: refused first (503), then accepted.
+/// plays Alertmanager: refused first (503), then accepted; and the one truth of delivery — an
+/// action is pending while retried, given up when no retry helps, and delivered by whichever of
+/// the outbox, the re-send loop or an admin's retry got it through.
 final class AlertPushTests: XCTestCase {
     func testConfirmedEpisodeIsPushedRetriedAndResolved() async throws {
         let am = try await Recorder()
@@ -44,11 +46,12 @@ final class AlertPushTests: XCTestCase {
         r = try await s.call("GET", "/v1/models/fraud/episodes")
         var action = try XCTUnwrap(((r.json["episodes"] as? [[String: Any]])?.first?["actions"] as? [[String: Any]])?.first)
         XCTAssertEqual(action["key"] as? String, "alertmanager:episode:1:firing")
-        XCTAssertEqual(action["state"] as? String, "failed")
+        XCTAssertEqual(action["state"] as? String, "pending", "retrying is pending")
         XCTAssertTrue((action["last_error"] as? String ?? "").contains("HTTP 503"), "\(action)")
         XCTAssertNotNil(action["next_attempt_at"])
         var metrics = try await s.call("GET", "/metrics", contentType: nil).text
         XCTAssertTrue(metrics.contains("driftwatch_actions_pending{kind=\"alertmanager\"} 1"), metrics)
+        XCTAssertTrue(metrics.contains("driftwatch_actions_given_up{kind=\"alertmanager\"} 0"), metrics)
         XCTAssertTrue(metrics.contains("driftwatch_actions_total{kind=\"alertmanager\",outcome=\"retried\"}"), metrics)
 
         // Alertmanager back: delivered, with the episode's labels, figures and link.
@@ -99,6 +102,120 @@ final class AlertPushTests: XCTestCase {
         try await Task.sleep(for: .milliseconds(2500))
         let after = await am.state.all().count
         XCTAssertEqual(after, count, "a resolved episode is not re-sent")
+    }
+}
+
+extension AlertPushTests {
+    /// A 4xx no retry fixes gives the firing notice up: visible in the API, the gauge and the
+    /// report; an admin's retry (once Alertmanager accepts again) delivers it.
+    func testAGivenUpAlertIsVisibleAndAnAdminRetryDeliversIt() async throws {
+        let am = try await Recorder()
+        await am.state.set(.badRequest)
+        // The re-send loop waits 180 s: only the admin's retry can deliver within the test.
+        let s = try LiveService { cfg in
+            var a = AlertmanagerConfiguration(urls: [am.url])
+            a.resendSeconds = 180
+            cfg.alertmanager = a
+        }
+        try await s.start()
+        do {
+            let key = try await confirmAndWaitForGivenUp(s, am)
+            var r = try await s.call("POST", "/v1/models/fraud/actions/\(key)/retry")
+            XCTAssertEqual(r.status, 200, r.text)
+            XCTAssertEqual(r.json["state"] as? String, "pending", r.text)
+            XCTAssertEqual(r.json["attempts"] as? Int, 0, r.text)
+            // Still refused (400): given up again at once, with the error.
+            try await waitForAction(s, key, state: "given_up")
+            await am.state.set(.ok)
+            r = try await s.call("POST", "/v1/models/fraud/actions/\(key)/retry")
+            XCTAssertEqual(r.status, 200, r.text)
+            try await waitForAction(s, key, state: "delivered")
+            let metrics = try await s.call("GET", "/metrics", contentType: nil).text
+            XCTAssertTrue(metrics.contains("driftwatch_actions_given_up{kind=\"alertmanager\"} 0"), metrics)
+            XCTAssertTrue(metrics.contains("driftwatch_actions_pending{kind=\"alertmanager\"} 0"), metrics)
+            // A delivered action is not retried; unknown keys and states are named.
+            r = try await s.call("POST", "/v1/models/fraud/actions/\(key)/retry")
+            XCTAssertEqual(r.status, 409, r.text)
+            XCTAssertTrue((r.json["detail"] as? String ?? "").contains("was delivered"), r.text)
+            r = try await s.call("POST", "/v1/models/fraud/actions/alertmanager:episode:99:firing/retry")
+            XCTAssertEqual(r.status, 404, r.text)
+            XCTAssertTrue((r.json["detail"] as? String ?? "").contains("GET /v1/models/fraud/actions lists them"), r.text)
+            r = try await s.call("GET", "/v1/models/fraud/actions?state=failed")
+            XCTAssertEqual(r.status, 400, r.text)
+            XCTAssertTrue((r.json["detail"] as? String ?? "").contains("pending, delivered, given_up"), r.text)
+        } catch {
+            await s.stop(); await am.stop()
+            throw error
+        }
+        await s.stop()
+        await am.stop()
+    }
+
+    /// The outbox gave the firing notice up, then the re-send loop got the episode's alert
+    /// through: the action reads delivered (one truth), and nothing is counted as given up.
+    func testTheResendLoopsDeliveryMarksAGivenUpNoticeDelivered() async throws {
+        let am = try await Recorder()
+        await am.state.set(.badRequest)
+        let s = try LiveService { cfg in
+            var a = AlertmanagerConfiguration(urls: [am.url])
+            a.resendSeconds = 1
+            cfg.alertmanager = a
+        }
+        try await s.start()
+        do {
+            let key = try await confirmAndWaitForGivenUp(s, am)
+            await am.state.set(.ok)
+            try await waitForAction(s, key, state: "delivered")
+            let metrics = try await s.call("GET", "/metrics", contentType: nil).text
+            XCTAssertTrue(metrics.contains("driftwatch_actions_given_up{kind=\"alertmanager\"} 0"), metrics)
+        } catch {
+            await s.stop(); await am.stop()
+            throw error
+        }
+        await s.stop()
+        await am.stop()
+    }
+
+    /// Confirms an episode of `fraud` while Alertmanager answers 400, and waits for its firing
+    /// notice to be given up (listed by state, counted by the gauge). Returns the action's key.
+    private func confirmAndWaitForGivenUp(_ s: LiveService, _ am: Recorder) async throws -> String {
+        var r = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
+        XCTAssertEqual(r.status, 201, r.text)
+        r = try await s.call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(), contentType: "text/csv")
+        XCTAssertEqual(r.status, 201, r.text)
+        var gen = FraudDemoData(seed: 7)
+        try await s.postWindow("fraud", drift: false, gen: &gen, seq: 1)
+        try await s.postWindow("fraud", drift: true, gen: &gen, seq: 2)
+        try await s.postWindow("fraud", drift: true, gen: &gen, seq: 3)
+        let key = "alertmanager:episode:1:firing"
+        try await waitForAction(s, key, state: "given_up")
+        r = try await s.call("GET", "/v1/models/fraud/actions?state=given_up")
+        let listed = try XCTUnwrap((r.json["actions"] as? [[String: Any]])?.first, r.text)
+        XCTAssertEqual(listed["key"] as? String, key)
+        XCTAssertEqual(listed["attempts"] as? Int, 1, "a 4xx is not retried")
+        XCTAssertTrue((listed["last_error"] as? String ?? "").contains("HTTP 400"), "\(listed)")
+        XCTAssertNil(listed["next_attempt_at"], "given up: no next attempt")
+        XCTAssertEqual(listed["episode_id"] as? Int, 1)
+        let metrics = try await s.call("GET", "/metrics", contentType: nil).text
+        XCTAssertTrue(metrics.contains("driftwatch_actions_given_up{kind=\"alertmanager\"} 1"), metrics)
+        XCTAssertTrue(metrics.contains("driftwatch_actions_total{kind=\"alertmanager\",outcome=\"given_up\"} 1"), metrics)
+        let report = try await s.call("GET", "/models/fraud", contentType: nil).text
+        XCTAssertTrue(report.contains("given up after 1 attempt (retry: driftwatch actions retry --model fraud \(key))"), report)
+        return key
+    }
+
+    private func waitForAction(_ s: LiveService, _ key: String, state: String, seconds: Double = 20) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last: [String: Any] = [:]
+        while Date() < deadline {
+            let r = try await s.call("GET", "/v1/models/fraud/actions")
+            last = (r.json["actions"] as? [[String: Any]])?.first { $0["key"] as? String == key } ?? [:]
+            if last["state"] as? String == state { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        XCTFail("action \(key) not \(state) after \(seconds) s: \(last)")
+        struct NotReached: Error {}
+        throw NotReached()
     }
 }
 

@@ -67,7 +67,7 @@ final class KubernetesStandIn: Sendable {
     let state = State()
     private let server: LoopbackServer
 
-    init() async throws {
+    init(port: Int = 0) async throws {
         let state = self.state
         let router = Router()
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
@@ -82,7 +82,7 @@ final class KubernetesStandIn: Sendable {
         router.on("**", method: .get, use: handler)
         router.on("**", method: .delete, use: handler)
         router.on("**", method: .patch, use: handler)
-        server = await LoopbackServer(router: router, label: "k8s-stand-in")
+        server = await LoopbackServer(router: router, label: "k8s-stand-in", port: port)
     }
 
     var port: Int { server.port }

@@ -65,18 +65,19 @@ struct LoopbackServer: Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, Error>
 
-    init(router: Router<BasicRequestContext>, label: String) async {
+    /// `port` 0: a free one (a test that restarts a peer passes the port it had).
+    init(router: Router<BasicRequestContext>, label: String, port: Int = 0) async {
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: label)
         logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
                               onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         self.group = group
         running = Task { try await group.run() }
-        var p = 0
-        for await value in stream { p = value; break }
-        port = p
+        var bound = 0
+        for await value in stream { bound = value; break }
+        self.port = bound
     }
 
     var url: String { "http://127.0.0.1:\(port)" }

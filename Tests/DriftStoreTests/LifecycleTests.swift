@@ -6,7 +6,7 @@ import XCTest
 @testable import DriftStore
 
 final class LifecycleTests: XCTestCase {
-    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox", "v2-deferred-id-index", "v3-id-generations", "v4-outbox-episode", "v5-remediation", "v6-labels-quality", "v7-multivariate-baselines", "v8-mlflow", "v9-store-probe", "v10-typed-json"]
+    private let migrations = ["v1-models-baselines", "v1-batches", "v1-windows-episodes", "v1-outbox", "v2-deferred-id-index", "v3-id-generations", "v4-outbox-episode", "v5-remediation", "v6-labels-quality", "v7-multivariate-baselines", "v8-mlflow", "v9-store-probe", "v10-typed-json", "v11-action-states"]
 
     func testFreshDirectoryIsCreatedAndMigrated() throws {
         let root = try makeTemporaryDirectory(self)
@@ -128,6 +128,38 @@ final class LifecycleTests: XCTestCase {
         let quality = EpisodeEvidence.quality(QualityEvidence(metric: "roc_auc", windowSeq: 4, realized: "0.61", baseline: "0.8"))
         XCTAssertEqual(try store.episode(id: 7)?.evidence, quality)
         XCTAssertEqual(try store.transitions(episodeID: 7).map(\.evidence), [quality])
+    }
+
+    /// Actions written before one delivery truth: 'failed' with a next attempt is pending
+    /// (still retried), 'failed' parked in the far future is given up; the rest is kept as is.
+    func testUpgradeSplitsFailedActionsIntoPendingAndGivenUp() throws {
+        let directory = try makeTemporaryDirectory(self)
+        do {
+            let old = try DatabaseQueue(path: directory + "/driftwatch.sqlite")
+            try Schema.migrator.migrate(old, upTo: "v10-typed-json")
+            let settings = String(decoding: try JSONEncoder().encode(Fixture.settings), as: UTF8.self)
+            try old.write { db in
+                try db.execute(sql: "INSERT INTO models (name, settings_json, created_at, updated_at) VALUES ('m', ?, 0, 0)", arguments: [settings])
+                try db.execute(sql: """
+                    INSERT INTO outbox (id, model, kind, key, payload_json, state, attempts, next_attempt_at, last_error, created_at, updated_at)
+                    VALUES (1, 'm', 'alertmanager', 'retrying', '{}', 'failed', 3, 100, 'refused', 1, 2),
+                           (2, 'm', 'alertmanager', 'parked', '{}', 'failed', 30, ?, 'refused', 1, 3),
+                           (3, 'm', 'mlflow', 'done', '{}', 'delivered', 1, 1, NULL, 1, 4),
+                           (4, 'm', 'mlflow', 'new', '{}', 'pending', 0, 5, NULL, 5, 5)
+                    """, arguments: [Date.distantFuture.timeIntervalSince1970])
+            }
+            try old.close()
+        }
+        let store = try SQLiteStore(directory: directory)
+        defer { try? store.close() }
+        let actions = try store.actions(model: "m", state: nil, limit: 10)
+        XCTAssertEqual(actions.map(\.key), ["new", "done", "parked", "retrying"])
+        XCTAssertEqual(actions.map(\.state), [.pending, .delivered, .givenUp, .pending])
+        XCTAssertEqual(actions.map(\.attempts), [0, 1, 30, 3])
+        XCTAssertEqual(actions.last?.lastError, "refused")
+        XCTAssertEqual(try store.dueActions(now: Date(timeIntervalSince1970: 1000), limit: 10).map(\.key), ["new", "retrying"])
+        // New rows keep counting up from the old ids.
+        XCTAssertEqual(try store.enqueueAction(model: "m", kind: "mlflow", key: "next", payloadJSON: "{}", now: Date()), 5)
     }
 
     func testUpgradeFromTheOneTableIDIndex() throws {

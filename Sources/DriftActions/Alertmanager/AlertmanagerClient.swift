@@ -16,24 +16,50 @@ public struct AlertmanagerClient: Sendable {
         self.timeoutSeconds = timeoutSeconds
     }
 
-    /// Throws a (retryable) `DeliveryError` listing every member's failure when none accepted.
+    /// What one member made of a post.
+    enum MemberOutcome: Sendable {
+        case accepted
+        /// It answered with an error status (the line says which).
+        case answered(status: Int, String)
+        /// No HTTP answer (refused, reset, timed out).
+        case unreachable(String)
+    }
+
+    /// Throws a `DeliveryError` listing every member's failure when none accepted: `unreachable`
+    /// when no member answered at all, not retryable when every member refused the alert with
+    /// a status no retry fixes (a 400: the alert itself is invalid).
     public func post(_ alerts: [PostableAlert]) async throws {
         let body = try ActionJSON.wireEncoder.encode(alerts)
         let timeout = timeoutSeconds
-        let outcomes = await withTaskGroup(of: String?.self) { group in
+        let outcomes = await withTaskGroup(of: MemberOutcome.self) { group in
             for base in urls {
                 group.addTask { await Self.postOne(base: base, body: body, timeout: timeout) }
             }
-            var results: [String?] = []
+            var results: [MemberOutcome] = []
             for await r in group { results.append(r) }
             return results
         }
-        if outcomes.contains(where: { $0 == nil }) { return }
-        throw DeliveryError(message: outcomes.compactMap { $0 }.sorted().joined(separator: "; "), retryable: true)
+        var answered: [String] = []
+        var unreachable: [String] = []
+        var retryable = false
+        var status: Int?
+        for outcome in outcomes {
+            switch outcome {
+            case .accepted: return
+            case .answered(let code, let line):
+                answered.append(line)
+                status = code
+                retryable = retryable || DeliveryError.isRetryable(status: code)
+            case .unreachable(let line):
+                unreachable.append(line)
+                retryable = true
+            }
+        }
+        throw DeliveryError(message: (answered + unreachable).sorted().joined(separator: "; "), status: status,
+                            retryable: retryable, unreachable: answered.isEmpty)
     }
 
-    /// nil on success, else what went wrong (one line).
-    private static func postOne(base: String, body: Data, timeout: Double) async -> String? {
+    private static func postOne(base: String, body: Data, timeout: Double) async -> MemberOutcome {
         let url = base.withoutTrailingSlash + "/api/v2/alerts"
         var request = HTTPClientRequest(url: url)
         request.method = .POST
@@ -41,15 +67,15 @@ public struct AlertmanagerClient: Sendable {
         request.headers.add(name: "User-Agent", value: "driftwatch/\(driftwatchVersion)")
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let response = try await OutboundHTTP.client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
             let answer = try await response.body.collect(upTo: 64 << 10)
             guard (200..<300).contains(response.status.code) else {
                 let text = String(buffer: answer).prefix(200).replacingOccurrences(of: "\n", with: " ")
-                return "\(url): HTTP \(response.status.code) \(text)"
+                return .answered(status: Int(response.status.code), "\(url): HTTP \(response.status.code) \(text)")
             }
-            return nil
+            return .accepted
         } catch {
-            return "\(url): \(error)"
+            return .unreachable("\(url): \(error)")
         }
     }
 }

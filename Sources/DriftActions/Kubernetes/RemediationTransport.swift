@@ -28,8 +28,9 @@ public final class RemediationTransport: Sendable {
         self.argo = argo
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile { tls.trustRoots = .file(caFile) }
-        var c = HTTPClient.Configuration(tlsConfiguration: tls)
-        c.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        var c = OutboundHTTP.configuration()
+        c.tlsConfiguration = tls
+        c.timeout.read = .seconds(30)
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
     }
 
@@ -84,7 +85,7 @@ public final class RemediationTransport: Sendable {
             let answer = try await response.body.collect(upTo: 8 << 20)
             return (Int(response.status.code), String(buffer: answer))
         } catch {
-            throw DeliveryError(message: "\(method) \(url): \(error)", retryable: true)
+            throw DeliveryError.transport("\(method) \(url)", error)
         }
     }
 

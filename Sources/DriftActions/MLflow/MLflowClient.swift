@@ -9,9 +9,8 @@ import NIOHTTP1
 /// (`status` and MLflow's `error_code` as `code`).
 public struct MLflowClient: Sendable {
     public let spec: MLflowSpec
-    public var http: HTTPClient = .shared
-    /// A refused connection is retried by AsyncHTTPClient until the deadline: 10 s bounds how
-    /// long an unreachable MLflow holds a baseline request or an outbox attempt.
+    public var http: HTTPClient = OutboundHTTP.client
+    /// Bounds how long a slow MLflow holds a baseline request or an outbox attempt.
     public var timeout: TimeAmount = .seconds(10)
     /// Artifact downloads (a training CSV can be large); asked only after an API call answered.
     public var downloadTimeout: TimeAmount = .seconds(300)
@@ -84,7 +83,7 @@ public struct MLflowClient: Sendable {
             let answer = try await response.body.collect(upTo: limit)
             return (Int(response.status.code), answer)
         } catch {
-            throw DeliveryError(message: "MLflow at \(base): \(method.rawValue) \(path): \(error)", retryable: true)
+            throw DeliveryError.transport("MLflow at \(base): \(method.rawValue) \(path)", error)
         }
     }
 

@@ -7,12 +7,21 @@ public struct DeliveryError: Error, CustomStringConvertible, Sendable, Equatable
     /// The peer's own error code (MLflow's `error_code`: RESOURCE_DOES_NOT_EXIST, …).
     public var code: String?
     public var retryable: Bool
+    /// The request never reached the peer (connection refused or reset, connect timeout, DNS):
+    /// the outbox then probes the peer every few seconds and delivers as soon as it answers.
+    public var unreachable: Bool
 
-    public init(message: String, status: Int? = nil, code: String? = nil, retryable: Bool) {
+    public init(message: String, status: Int? = nil, code: String? = nil, retryable: Bool, unreachable: Bool = false) {
         self.message = message
         self.status = status
         self.code = code
         self.retryable = retryable
+        self.unreachable = unreachable
+    }
+
+    /// A transport failure: no HTTP answer came back (retryable).
+    public static func transport(_ what: String, _ error: any Error) -> DeliveryError {
+        DeliveryError(message: "\(what): \(error)", retryable: true, unreachable: true)
     }
 
     public var description: String { message }

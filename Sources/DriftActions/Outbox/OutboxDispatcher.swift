@@ -5,8 +5,8 @@ import Logging
 
 /// What became of one delivery attempt: for the action metrics and the remediation metrics.
 public struct ActionOutcome: Sendable, Equatable {
-    /// `delivered`, `retried` (due again after the backoff) or `failed` (parked).
-    public enum Result: String, Sendable { case delivered, retried, failed }
+    /// `delivered`, `retried` (pending, due again after the backoff) or `given_up`.
+    public enum Result: String, Sendable, CaseIterable { case delivered, retried, givenUp = "given_up" }
     public var model: String
     /// The metric's `kind` label: `alertmanager`, `mlflow`, or the remediation kind.
     public var kind: String
@@ -16,9 +16,14 @@ public struct ActionOutcome: Sendable, Equatable {
 }
 
 /// Delivers due outbox actions — every kind through one path: decode the row into an `Action`,
-/// send it, mark it delivered, or apply the one `FailurePolicy` (retry with backoff, park on an
-/// error no retry fixes). The outbox makes delivery survive an outage and a restart: an action
-/// is marked delivered only after the peer accepted it.
+/// send it, mark it delivered, or apply the one `FailurePolicy` (retry with backoff, give up on
+/// an error no retry fixes). The outbox makes delivery survive an outage and a restart: an
+/// action is marked delivered only after the peer accepted it.
+///
+/// A peer that gave no answer at all is probed every `probeSeconds` with its earliest pending
+/// action (a probe that fails the same way is not counted as an attempt); when it succeeds the
+/// kind's other pending actions are due at once — so a peer back from a long outage is used
+/// within seconds, not after the backoff's next 60 s step.
 public struct OutboxDispatcher: Sendable {
     /// Alertmanager delivery: the client, how long a firing alert stays active, the policy.
     public struct Alerting: Sendable {
@@ -39,6 +44,9 @@ public struct OutboxDispatcher: Sendable {
     public let remediation: RemediationTransport?
     public var remediationPolicy = FailurePolicy(maxAttempts: 30)
     public var mlflowPolicy = FailurePolicy(maxAttempts: 30)
+    /// How often an unreachable peer is probed.
+    public var probeSeconds: Double = 5
+    let reachability = PeerReachability()
     public let logger: Logger
     public let clock: @Sendable () -> Date
     public let observe: @Sendable (ActionOutcome) -> Void
@@ -71,6 +79,28 @@ public struct OutboxDispatcher: Sendable {
             guard let kind = ActionKind(rawValue: record.kind), kinds.contains(kind) else { continue }
             await deliver(record)
         }
+        await probeUnreachable()
+    }
+
+    /// Sends the earliest pending action of each kind whose peer was unreachable (at most one
+    /// probe per kind per `probeSeconds`).
+    func probeUnreachable() async {
+        let now = clock()
+        for kind in await reachability.dueForProbe(now: now, interval: probeSeconds) {
+            let next: ActionRecord?
+            do {
+                next = try store.earliestPendingAction(kind: kind.rawValue)
+            } catch {
+                logger.error("outbox read failed", metadata: ["error": .string("\(error)")])
+                continue
+            }
+            // Nothing pending, or due anyway: the normal round handles it.
+            guard let next, next.nextAttemptAt > now else {
+                await reachability.reachable(kind)
+                continue
+            }
+            await deliver(next, probe: true)
+        }
     }
 
     private func policy(for kind: ActionKind) -> FailurePolicy {
@@ -81,17 +111,18 @@ public struct OutboxDispatcher: Sendable {
         }
     }
 
-    /// One attempt at one row.
-    func deliver(_ record: ActionRecord) async {
+    /// One attempt at one row. A `probe` (ahead of the row's schedule) that fails is not
+    /// recorded: the row keeps its attempts and its next attempt.
+    func deliver(_ record: ActionRecord, probe: Bool = false) async {
         let now = clock()
         let action: Action
         do {
             action = try Action(record)
         } catch {
-            // A payload no retry can read: parked with the reason.
-            markFailed(record, error: "unreadable action payload: \(error)", now: now, next: .distantFuture)
-            observe(ActionOutcome(model: record.model, kind: record.kind, result: .failed))
-            logger.error("outbox action unreadable; parked", metadata: ["action": .string(record.key), "error": .string("\(error)")])
+            // A payload no retry can read: given up with the reason.
+            giveUp(record, error: "unreadable action payload: \(error)", now: now)
+            observe(ActionOutcome(model: record.model, kind: record.kind, result: .givenUp))
+            logger.error("outbox action unreadable; given up", metadata: ["action": .string(record.key), "error": .string("\(error)")])
             return
         }
         let metadata: Logger.Metadata = [
@@ -108,19 +139,33 @@ public struct OutboxDispatcher: Sendable {
             }
             observe(ActionOutcome(model: record.model, kind: action.remediationKind, result: .delivered, remediationState: state))
             logger.notice("action delivered", metadata: metadata.merging(["attempts": .stringConvertible(record.attempts + 1)]) { $1 })
+            if await reachability.isUnreachable(action.kind) || probe {
+                await reachability.reachable(action.kind)
+                let moved = try store.makeDue(kind: action.kind.rawValue, now: clock())
+                logger.notice("peer answers again; its pending actions are due now",
+                              metadata: ["kind": .string(action.kind.rawValue), "actions": .stringConvertible(moved)])
+            }
         } catch {
+            let unreachable = (error as? DeliveryError)?.unreachable ?? false
+            if unreachable {
+                await reachability.unreachable(action.kind, at: now)
+            } else {
+                await reachability.reachable(action.kind)
+            }
+            if probe {
+                logger.debug("probe of an unreachable peer failed", metadata: metadata.merging(["error": .string("\(error)")]) { $1 })
+                return
+            }
             let attempts = record.attempts + 1
             let retryable = (error as? DeliveryError)?.retryable ?? true
             let decision = policy(for: action.kind).decide(attempts: attempts, retryable: retryable, now: now)
-            let parked = decision == .park
-            let next: Date
+            let givenUp = decision == .giveUp
             switch decision {
-            case .park: next = .distantFuture
-            case .retry(let at): next = at
+            case .giveUp: giveUp(record, error: "\(error)", now: now)
+            case .retry(let at): retry(record, error: "\(error)", now: now, next: at)
             }
-            markFailed(record, error: "\(error)", now: now, next: next)
             var state: RemediationState?
-            if parked, let step = action.remediationStep {
+            if givenUp, let step = action.remediationStep {
                 do {
                     try store.recordRemediation(model: record.model, episodeID: step.episodeID, kind: step.kind, name: step.name,
                                                 state: .failed, detail: "\(error)", now: now)
@@ -129,17 +174,25 @@ public struct OutboxDispatcher: Sendable {
                     logger.error("remediation record not updated", metadata: ["action": .string(record.key), "error": .string("\(storeError)")])
                 }
             }
-            observe(ActionOutcome(model: record.model, kind: action.remediationKind, result: parked ? .failed : .retried, remediationState: state))
-            logger.warning(parked ? "action delivery failed; giving up" : "action delivery failed; will retry",
+            observe(ActionOutcome(model: record.model, kind: action.remediationKind, result: givenUp ? .givenUp : .retried, remediationState: state))
+            logger.warning(givenUp ? "action delivery failed; giving up" : "action delivery failed; will retry",
                            metadata: metadata.merging(["attempts": .stringConvertible(attempts), "error": .string("\(error)")]) { $1 })
         }
     }
 
     /// Records a failed attempt; a store that cannot record it is logged (the row stays due,
     /// so the attempt is simply made again).
-    private func markFailed(_ record: ActionRecord, error: String, now: Date, next: Date) {
+    private func retry(_ record: ActionRecord, error: String, now: Date, next: Date) {
+        recording(record) { try store.markRetry(id: record.id, error: error, now: now, nextAttempt: next) }
+    }
+
+    private func giveUp(_ record: ActionRecord, error: String, now: Date) {
+        recording(record) { try store.markGivenUp(id: record.id, error: error, now: now) }
+    }
+
+    private func recording(_ record: ActionRecord, _ update: () throws -> Void) {
         do {
-            try store.markFailed(id: record.id, error: error, now: now, nextAttempt: next)
+            try update()
         } catch let storeError {
             logger.error("outbox attempt not recorded", metadata: ["action": .string(record.key), "error": .string("\(storeError)")])
         }
@@ -160,6 +213,7 @@ public struct OutboxDispatcher: Sendable {
                 return false
             }
             try await alerting.client.post([alert.postable(now: now, activeFor: alerting.activeFor)])
+            if alert.resolvedAt != nil { try markFiringSuperseded(episodeID: alert.episodeID, now: now) }
         case .mlflow(let call):
             try await call.perform()
         case .retrainJob, .argoSubmit, .webhook, .createShadow, .deleteShadow, .promotion:
@@ -167,5 +221,14 @@ public struct OutboxDispatcher: Sendable {
             try await remediation.perform(call)
         }
         return true
+    }
+
+    /// Alertmanager has the resolution: a firing notice still pending (or given up) is moot,
+    /// and counts as delivered (one truth: nothing is left to send for the episode).
+    private func markFiringSuperseded(episodeID: Int64, now: Date) throws {
+        let key = ActionKey.episodeAlert(episodeID: episodeID, notice: .firing).rawValue
+        guard let firing = try store.action(key: key), firing.state != .delivered else { return }
+        try store.markDelivered(id: firing.id, now: now)
+        logger.info("firing notice superseded by the delivered resolution", metadata: ["action": .string(key)])
     }
 }

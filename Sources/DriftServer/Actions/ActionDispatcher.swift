@@ -23,7 +23,7 @@ struct ActionDispatcher: Service {
             },
             remediation: service.remediation?.transport, logger: service.logger, clock: service.clock,
             observe: { outcome in
-                metrics.action(kind: outcome.kind, outcome: outcome.result.rawValue)
+                metrics.action(kind: outcome.kind, outcome: outcome.result)
                 if let state = outcome.remediationState { metrics.remediation(model: outcome.model, kind: outcome.kind, state: state) }
             })
     }
@@ -57,10 +57,20 @@ struct ActionDispatcher: Service {
                 lastPoll = ContinuousClock.now
                 await jobs.poll()
             }
-            if let counts = try? service.store.undeliveredActionCounts() {
-                service.metrics.actionsPending(counts, kinds: kinds)
-            }
+            exportActionCounts(kinds: kinds)
             try? await Task.sleep(for: pollInterval)
+        }
+    }
+
+    /// The pending and given-up gauges, from the store (one truth). A store that cannot be read
+    /// leaves the last figures (its fault is counted and shown by /readyz).
+    private func exportActionCounts(kinds: [String]) {
+        for state in [ActionState.pending, .givenUp] {
+            do {
+                service.metrics.actions(try service.store.actionCounts(state: state), state: state, kinds: kinds)
+            } catch {
+                service.logger.debug("action counts not read", metadata: ["error": .string("\(error)")])
+            }
         }
     }
 
@@ -72,20 +82,34 @@ struct ActionDispatcher: Service {
     /// retries a failure).
     func resendConfirmed() async {
         guard let policy = service.alertPolicy else { return }
-        var alerts: [PostableAlert] = []
+        var alerts: [(episodeID: Int64, postable: PostableAlert)] = []
         let now = service.clock()
         for m in await service.models.all() {
             if let alert = await m.confirmedAlert(policy: policy) {
-                alerts.append(alert.postable(now: now, activeFor: policy.activeFor))
+                alerts.append((alert.episodeID, alert.postable(now: now, activeFor: policy.activeFor)))
             }
         }
         guard !alerts.isEmpty else { return }
         do {
-            try await policy.client.post(alerts)
-            service.metrics.action(kind: AlertPolicy.kind, outcome: "delivered", alerts.count)
+            try await policy.client.post(alerts.map(\.postable))
+            service.metrics.action(kind: AlertPolicy.kind, outcome: .delivered, alerts.count)
         } catch {
-            service.metrics.action(kind: AlertPolicy.kind, outcome: "retried", alerts.count)
+            service.metrics.action(kind: AlertPolicy.kind, outcome: .retried, alerts.count)
             service.logger.warning("alert re-send failed", metadata: ["error": .string("\(error)")])
+            return
+        }
+        // One truth: Alertmanager has these episodes' alerts, so their firing notices are
+        // delivered, whether the outbox is still retrying them or had given them up.
+        for episodeID in alerts.map(\.episodeID) {
+            let key = ActionKey.episodeAlert(episodeID: episodeID, notice: .firing).rawValue
+            do {
+                if let firing = try service.store.action(key: key), firing.state != .delivered {
+                    try service.store.markDelivered(id: firing.id, now: service.clock())
+                    service.logger.notice("firing notice delivered by the re-send loop", metadata: ["action": .string(key)])
+                }
+            } catch {
+                service.logger.warning("firing notice not marked delivered", metadata: ["action": .string(key), "error": .string("\(error)")])
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import DriftActions
 import DriftCore
 import DriftStore
 import Foundation
@@ -188,16 +189,23 @@ public final class DriftMetrics: Sendable {
 
     // MARK: actions
 
-    public func action(kind: String, outcome: String, _ n: Int = 1) {
-        registry.makeCounter(descriptor: d("driftwatch_actions_total", "Outbound actions (Alertmanager pushes, later retraining) by kind and outcome: delivered, retried (failed, will retry), failed (gave up)."),
-                             labels: [("kind", kind), ("outcome", outcome)]).increment(by: Int64(n))
+    public func action(kind: String, outcome: ActionOutcome.Result, _ n: Int = 1) {
+        registry.makeCounter(descriptor: d("driftwatch_actions_total", "Delivery attempts of outbound actions (Alertmanager, MLflow, remediation) by kind and outcome: delivered, retried (failed, still pending), given_up."),
+                             labels: [("kind", kind), ("outcome", outcome.rawValue)]).increment(by: Int64(n))
     }
 
-    /// Undelivered outbox actions by kind; `kinds` are always exported (0 when none).
-    public func actionsPending(_ counts: [String: Int], kinds: [String]) {
+    /// Stored outbox actions by kind in a state that is not final-and-fine: `pending` (not
+    /// delivered yet, retrying included) and `given_up` (waiting for an admin's retry). `kinds`
+    /// are always exported (0 when none).
+    public func actions(_ counts: [String: Int], state: ActionState, kinds: [String]) {
+        let descriptor: MetricNameDescriptor
+        switch state {
+        case .pending: descriptor = d("driftwatch_actions_pending", "Outbox actions not delivered yet (first attempt due, or retrying after a failure), by kind.")
+        case .givenUp: descriptor = d("driftwatch_actions_given_up", "Outbox actions given up (attempts used up, or a 4xx), by kind; an admin retry (POST /v1/models/{model}/actions/{key}/retry) makes them pending again.")
+        case .delivered: return
+        }
         for kind in Set(kinds).union(counts.keys) {
-            registry.makeGauge(descriptor: d("driftwatch_actions_pending", "Outbox actions not delivered yet (retrying or parked), by kind."),
-                               labels: [("kind", kind)]).set(Double(counts[kind] ?? 0))
+            registry.makeGauge(descriptor: descriptor, labels: [("kind", kind)]).set(Double(counts[kind] ?? 0))
         }
     }
 

@@ -19,6 +19,7 @@ let openAPIDocumentJSON = #"""
     {"name": "drift", "description": "Windows, drift reports and episodes."},
     {"name": "quality", "description": "Delayed labels and model quality."},
     {"name": "remediation", "description": "Retrained candidates and their validation gate."},
+    {"name": "actions", "description": "Outbound actions (alerts, MLflow writes, remediation calls): delivery state and an admin's retry."},
     {"name": "report", "description": "The on-call report: JSON and HTML pages."}
   ],
   "paths": {
@@ -342,6 +343,54 @@ let openAPIDocumentJSON = #"""
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/v1/models/{model}/actions": {
+      "get": {
+        "operationId": "listActions",
+        "tags": ["actions"],
+        "summary": "The model's outbound actions (Alertmanager pushes, MLflow writes, remediation calls) and their delivery state, newest first.",
+        "description": "An action is `pending` (with `attempts`, `last_error` and `next_attempt_at` once an attempt failed) until it is `delivered` or `given_up` (its attempts used up, or an error no retry fixes).",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "read",
+        "parameters": [
+          {"$ref": "#/components/parameters/Model"},
+          {"$ref": "#/components/parameters/Limit"},
+          {"name": "state", "in": "query", "required": false, "description": "Only actions in this state.", "schema": {"$ref": "#/components/schemas/ActionState"}}
+        ],
+        "responses": {
+          "200": {"description": "Actions.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ActionList"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
+        }
+      }
+    },
+    "/v1/models/{model}/actions/{key}/retry": {
+      "post": {
+        "operationId": "retryAction",
+        "tags": ["actions"],
+        "summary": "Make a given-up (or pending) action due now, with a fresh budget of attempts.",
+        "description": "409 when the action was delivered.",
+        "security": [{"bearer": []}],
+        "x-driftwatch-scope": "admin",
+        "parameters": [
+          {"$ref": "#/components/parameters/Model"},
+          {"name": "key", "in": "path", "required": true, "description": "The action's key, as listed (`alertmanager:episode:1:firing`).", "schema": {"type": "string", "minLength": 1}}
+        ],
+        "responses": {
+          "200": {"description": "The action, pending and due now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Action"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"$ref": "#/components/responses/Conflict"},
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "431": {"$ref": "#/components/responses/HeaderFieldsTooLarge"}
         }
@@ -1233,22 +1282,7 @@ let openAPIDocumentJSON = #"""
               "properties": {"from": {"$ref": "#/components/schemas/EpisodeState"}, "to": {"$ref": "#/components/schemas/EpisodeState"}, "at": {"type": "number"}, "window_seq": {"type": "integer"}}
             }
           },
-          "actions": {
-            "type": "array",
-            "items": {
-              "type": "object",
-              "required": ["kind", "key", "state", "attempts", "updated_at"],
-              "properties": {
-                "kind": {"type": "string"},
-                "key": {"type": "string"},
-                "state": {"type": "string"},
-                "attempts": {"type": "integer", "minimum": 0},
-                "last_error": {"type": "string"},
-                "updated_at": {"type": "number"},
-                "next_attempt_at": {"type": "number"}
-              }
-            }
-          },
+          "actions": {"type": "array", "items": {"$ref": "#/components/schemas/Action"}},
           "remediations": {
             "type": "array",
             "items": {
@@ -1258,6 +1292,27 @@ let openAPIDocumentJSON = #"""
             }
           }
         }
+      },
+      "ActionState": {"type": "string", "enum": ["pending", "delivered", "given_up"]},
+      "Action": {
+        "type": "object",
+        "required": ["kind", "key", "state", "attempts", "created_at", "updated_at"],
+        "properties": {
+          "kind": {"type": "string", "description": "alertmanager, mlflow or remediation."},
+          "key": {"type": "string"},
+          "state": {"$ref": "#/components/schemas/ActionState"},
+          "attempts": {"type": "integer", "minimum": 0},
+          "last_error": {"type": "string"},
+          "created_at": {"type": "number"},
+          "updated_at": {"type": "number"},
+          "next_attempt_at": {"type": "number", "description": "While pending: when the next attempt is due."},
+          "episode_id": {"type": "integer"}
+        }
+      },
+      "ActionList": {
+        "type": "object",
+        "required": ["actions"],
+        "properties": {"actions": {"type": "array", "items": {"$ref": "#/components/schemas/Action"}}}
       },
       "EpisodeList": {
         "type": "object",

@@ -84,16 +84,6 @@ public struct EpisodeDocument: Codable, Sendable {
         public var at: Double
         public var window_seq: Int
     }
-    /// An outbox action of the episode and its delivery state.
-    public struct Action: Codable, Sendable {
-        public var kind: String
-        public var key: String
-        public var state: String
-        public var attempts: Int
-        public var last_error: String?
-        public var updated_at: Double
-        public var next_attempt_at: Double?
-    }
     /// A remediation of the episode.
     public struct Remediation: Codable, Sendable {
         public var kind: RemediationKind
@@ -112,7 +102,7 @@ public struct EpisodeDocument: Codable, Sendable {
     /// From the evidence of the confirming (or opening) transition.
     public var drifted_features: [String]
     public var transitions: [Transition]
-    public var actions: [Action]
+    public var actions: [ActionDocument]
     public var remediations: [Remediation]
 }
 
@@ -127,11 +117,7 @@ extension DriftService {
             transitions: try store.transitions(episodeID: e.id).map {
                 .init(from: $0.from, to: $0.to, at: $0.at.timeIntervalSince1970, window_seq: $0.windowSeq)
             },
-            actions: try store.actions(episodeID: e.id).map { a in
-                .init(kind: a.kind, key: a.key, state: a.state.rawValue, attempts: a.attempts, last_error: a.lastError,
-                      updated_at: a.updatedAt.timeIntervalSince1970,
-                      next_attempt_at: a.state == .delivered || a.nextAttemptAt == .distantFuture ? nil : a.nextAttemptAt.timeIntervalSince1970)
-            },
+            actions: try store.actions(episodeID: e.id).map(ActionDocument.init),
             remediations: try store.remediations(episodeID: e.id).reversed().map { r in
                 .init(kind: r.kind, name: r.name, state: r.state, detail: r.detail, updated_at: r.updatedAt.timeIntervalSince1970)
             })
@@ -365,7 +351,7 @@ func renderModelPage(_ d: ReportDocument) -> String {
     if let e = d.episode, !(e.actions.isEmpty && e.remediations.isEmpty) {
         b += "<table><tr><th>action</th><th>state</th><th>detail</th></tr>"
         for a in e.actions {
-            b += "<tr><td>\(a.kind == "alertmanager" ? "Alertmanager: " : "") \(escapeHTML(a.key))</td><td>\(escapeHTML(a.state))\(a.attempts > 1 ? " after \(a.attempts) attempts" : "")</td><td>\(escapeHTML(a.last_error ?? ""))</td></tr>"
+            b += "<tr><td>\(a.kind == "alertmanager" ? "Alertmanager: " : "") \(escapeHTML(a.key))</td><td>\(escapeHTML(a.stateLine(model: d.model)))</td><td>\(escapeHTML(a.last_error ?? ""))</td></tr>"
         }
         for r in e.remediations {
             b += "<tr><td>\(escapeHTML(r.kind.rawValue)): \(escapeHTML(r.name))</td><td>\(escapeHTML(r.state.rawValue))</td><td>\(escapeHTML(r.detail ?? ""))</td></tr>"

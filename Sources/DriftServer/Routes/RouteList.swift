@@ -52,6 +52,8 @@ extension DriftService {
             APIRoute(.get, "/v1/models/:model/candidates", .scope(.read)) { _, context in
                 try await self.listCandidates(try context.parameters.require("model"))
             },
+            APIRoute(.get, "/v1/models/:model/actions", .scope(.read)) { request, context in try await self.listActions(request, context) },
+            APIRoute(.post, "/v1/models/:model/actions/:key/retry", .scope(.admin)) { _, context in try await self.retryAction(context) },
             APIRoute(.post, "/v1/models/:model/labels", .scope(.ingest)) { request, context in try await self.postLabels(request, context) },
             APIRoute(.get, "/v1/models/:model/quality", .scope(.read)) { request, context in try await self.getQuality(request, context) },
             APIRoute(.get, "/v1/models/:model/report", .scope(.read)) { request, context in

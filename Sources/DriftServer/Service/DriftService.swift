@@ -1,3 +1,4 @@
+import DriftActions
 import DriftCore
 import DriftIngest
 import DriftStore
@@ -98,7 +99,7 @@ public final class DriftService: Sendable {
         store.observeFaults { [metrics] fault in metrics.storeError(fault) }
         // Every outcome series exists from the start, so rules see the first failure as an increase.
         for kind in (alertPolicy == nil ? [] : [AlertPolicy.kind]) {
-            for outcome in ["delivered", "retried", "failed"] { metrics.action(kind: kind, outcome: outcome, 0) }
+            for outcome in ActionOutcome.Result.allCases { metrics.action(kind: kind, outcome: outcome, 0) }
         }
     }
 

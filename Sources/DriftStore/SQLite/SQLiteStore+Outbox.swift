@@ -34,8 +34,8 @@ extension SQLiteStore {
         }
     }
 
-    /// Undelivered actions whose next attempt is at or before `now`, earliest due first
-    /// (ties by enqueue order).
+    /// Pending actions whose next attempt is at or before `now`, earliest due first (ties by
+    /// enqueue order).
     public func dueActions(now: Date, limit: Int) throws -> [ActionRecord] {
         guard limit > 0 else { return [] }
         return try read { db in
@@ -43,10 +43,21 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT * FROM outbox
-                    WHERE state <> 'delivered' AND next_attempt_at <= ?
+                    WHERE state = 'pending' AND next_attempt_at <= ?
                     ORDER BY next_attempt_at, id LIMIT ?
                     """,
                 arguments: [now.unixSeconds, limit]
+            ).map(ActionRecord.init(row:))
+        }
+    }
+
+    /// The pending action of `kind` due first, whenever that is (the dispatcher's probe of a
+    /// peer that was unreachable).
+    public func earliestPendingAction(kind: String) throws -> ActionRecord? {
+        try read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM outbox WHERE state = 'pending' AND kind = ? ORDER BY next_attempt_at, id LIMIT 1",
+                arguments: [kind]
             ).map(ActionRecord.init(row:))
         }
     }
@@ -59,11 +70,29 @@ extension SQLiteStore {
         }
     }
 
-    /// Undelivered actions by kind (retrying or parked), for the `driftwatch_actions_pending` gauge.
-    public func undeliveredActionCounts() throws -> [String: Int] {
+    /// A model's actions, newest first, optionally in one state.
+    public func actions(model: String, state: ActionState?, limit: Int) throws -> [ActionRecord] {
+        guard limit > 0 else { return [] }
+        return try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM outbox WHERE model = ? AND (? IS NULL OR state = ?) ORDER BY id DESC LIMIT ?",
+                arguments: [model, state?.rawValue, state?.rawValue, limit]
+            ).map(ActionRecord.init(row:))
+        }
+    }
+
+    /// The action with this key (keys are unique across the store).
+    public func action(key: String) throws -> ActionRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE key = ?", arguments: [key]).map(ActionRecord.init(row:))
+        }
+    }
+
+    /// Actions per kind in `state` (the `driftwatch_actions_pending` and `_given_up` gauges).
+    public func actionCounts(state: ActionState) throws -> [String: Int] {
         try read { db in
             var counts: [String: Int] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT kind, COUNT(*) FROM outbox WHERE state <> 'delivered' GROUP BY kind") {
+            for r in try Row.fetchAll(db, sql: "SELECT kind, COUNT(*) FROM outbox WHERE state = ? GROUP BY kind", arguments: [state.rawValue]) {
                 counts[r[0]] = r[1]
             }
             return counts
@@ -77,10 +106,10 @@ extension SQLiteStore {
         }
     }
 
-    /// Marks the action delivered (counts the attempt). Delivered is final; marking it again
-    /// is a no-op.
+    /// Marks the action delivered (counts the attempt), pending or given up. Delivered is
+    /// final; marking it again is a no-op.
     public func markDelivered(id: Int64, now: Date) throws {
-        try updateUndelivered(
+        try updateGuarded(
             id: id,
             sql: """
                 UPDATE outbox SET state = 'delivered', attempts = attempts + 1, updated_at = ?
@@ -89,23 +118,69 @@ extension SQLiteStore {
             arguments: [now.unixSeconds, id])
     }
 
-    /// Records a failed attempt: counts it, keeps `error`, and makes the action due again at
-    /// `nextAttempt` (the caller computes the backoff; `Date.distantFuture` parks it).
-    /// A late failure report for an already delivered action is ignored.
-    public func markFailed(id: Int64, error: String, now: Date, nextAttempt: Date) throws {
-        try updateUndelivered(
+    /// Records a failed attempt that will be retried: counts it, keeps `error`, and makes the
+    /// action due again at `nextAttempt` (the caller computes the backoff). The action stays
+    /// pending. A late failure report for an action no longer pending is ignored.
+    public func markRetry(id: Int64, error: String, now: Date, nextAttempt: Date) throws {
+        try updateGuarded(
             id: id,
             sql: """
-                UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?,
-                                  next_attempt_at = ?, updated_at = ?
-                WHERE id = ? AND state <> 'delivered'
+                UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
+                WHERE id = ? AND state = 'pending'
                 """,
             arguments: [error, nextAttempt.unixSeconds, now.unixSeconds, id])
     }
 
-    /// Runs an update guarded by `state <> 'delivered'`; throws `.notFound` only when the
-    /// action does not exist at all.
-    private func updateUndelivered(id: Int64, sql: String, arguments: StatementArguments) throws {
+    /// Records the last failed attempt: counts it, keeps `error`, and gives the action up.
+    public func markGivenUp(id: Int64, error: String, now: Date) throws {
+        try updateGuarded(
+            id: id,
+            sql: """
+                UPDATE outbox SET state = 'given_up', attempts = attempts + 1, last_error = ?, updated_at = ?
+                WHERE id = ? AND state = 'pending'
+                """,
+            arguments: [error, now.unixSeconds, id])
+    }
+
+    /// An admin's retry: a given-up (or pending) action is pending and due now, with a fresh
+    /// budget of attempts (its last error is kept until the next attempt). A delivered action
+    /// is a conflict. Returns the action as it is now.
+    @discardableResult
+    public func retryAction(model: String, key: String, now: Date) throws -> ActionRecord {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE key = ? AND model = ?", arguments: [key, model]) else {
+                throw DriftStoreError.notFound("action \(key) of model \(model)")
+            }
+            let action = try ActionRecord(row: row)
+            guard action.state != .delivered else {
+                throw DriftStoreError.conflict("action \(key) was delivered; there is nothing to retry")
+            }
+            try db.execute(
+                sql: "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                arguments: [now.unixSeconds, now.unixSeconds, action.id])
+            var retried = action
+            retried.state = .pending
+            retried.attempts = 0
+            retried.nextAttemptAt = now
+            retried.updatedAt = now
+            return retried
+        }
+    }
+
+    /// Makes every pending action of `kind` due now (its peer answered again); returns how many.
+    @discardableResult
+    public func makeDue(kind: String, now: Date) throws -> Int {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET next_attempt_at = ? WHERE kind = ? AND state = 'pending' AND next_attempt_at > ?",
+                arguments: [now.unixSeconds, kind, now.unixSeconds])
+            return db.changesCount
+        }
+    }
+
+    /// Runs an update guarded by the action's state; throws `.notFound` only when the action
+    /// does not exist at all.
+    private func updateGuarded(id: Int64, sql: String, arguments: StatementArguments) throws {
         try write { db in
             try db.execute(sql: sql, arguments: arguments)
             if db.changesCount == 0,
@@ -119,22 +194,20 @@ extension SQLiteStore {
 
 extension ActionRecord {
     init(row: Row) throws {
-        let stateText: String = try row.decode(forColumn: "state")
-        guard let state = ActionState(rawValue: stateText) else {
-            // The CHECK constraint makes this unreachable unless the file was edited by hand.
-            throw DriftStoreError.conflict("outbox row has unknown state '\(stateText)'")
-        }
+        let key: String = try row.decode(forColumn: "key")
+        let state = try storedEnum(ActionState.self, row, "state", table: "outbox", key: key)
         self.init(
             id: try row.decode(forColumn: "id"),
             model: try row.decode(forColumn: "model"),
             kind: try row.decode(forColumn: "kind"),
-            key: try row.decode(forColumn: "key"),
+            key: key,
             payloadJSON: try row.decode(forColumn: "payload_json"),
             state: state,
             attempts: try row.decode(forColumn: "attempts"),
             nextAttemptAt: try row.date("next_attempt_at"),
             lastError: try row.decode(forColumn: "last_error"),
             episodeID: try row.decode(forColumn: "episode_id"),
+            createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at"))
     }
 }

@@ -309,6 +309,41 @@ enum Schema {
                   AND json_type(evidence_json, '$.window_seq') = 'text';
                 """)
         }
+        migrator.registerMigration("v11-action-states") { db in
+            // One truth for delivery: an action is pending (retrying included) until delivered
+            // or given up. Earlier versions wrote 'failed' for both a retrying action (with a
+            // next attempt) and a parked one (next attempt in the far future, ≈ year 4001).
+            // SQLite cannot change a CHECK constraint, so the table is rebuilt.
+            try db.execute(sql: """
+                CREATE TABLE outbox_v11 (
+                    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+                    model           TEXT NOT NULL REFERENCES models(name) ON DELETE CASCADE,
+                    kind            TEXT NOT NULL,
+                    key             TEXT NOT NULL UNIQUE,
+                    payload_json    TEXT NOT NULL,
+                    state           TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'given_up')),
+                    attempts        INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at REAL NOT NULL,
+                    last_error      TEXT,
+                    created_at      REAL NOT NULL,
+                    updated_at      REAL NOT NULL,
+                    episode_id      INTEGER REFERENCES episodes(id) ON DELETE CASCADE
+                );
+                INSERT INTO outbox_v11 (id, model, kind, key, payload_json, state, attempts, next_attempt_at,
+                                        last_error, created_at, updated_at, episode_id)
+                SELECT id, model, kind, key, payload_json,
+                       CASE WHEN state <> 'failed' THEN state
+                            WHEN next_attempt_at >= 1.0e10 THEN 'given_up'
+                            ELSE 'pending' END,
+                       attempts, next_attempt_at, last_error, created_at, updated_at, episode_id
+                FROM outbox;
+                DROP TABLE outbox;
+                ALTER TABLE outbox_v11 RENAME TO outbox;
+                CREATE INDEX outbox_by_model ON outbox(model, id);
+                CREATE INDEX outbox_due ON outbox(next_attempt_at, id) WHERE state = 'pending';
+                CREATE INDEX outbox_by_episode ON outbox(episode_id) WHERE episode_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -27,5 +27,7 @@ final class SQLiteStoreConformanceTests: XCTestCase {
     func testActionsAreListedPerEpisodeAndCountedWhileUndelivered() throws { try suite.actionsAreListedPerEpisodeAndCountedWhileUndelivered() }
     func testDueActionsAreOrderedByDueTimeThenEnqueueOrder() throws { try suite.dueActionsAreOrderedByDueTimeThenEnqueueOrder() }
     func testFailureBacksOffAndDeliveryIsFinal() throws { try suite.failureBacksOffAndDeliveryIsFinal() }
+    func testGivenUpActionsWaitForAnAdminRetry() throws { try suite.givenUpActionsWaitForAnAdminRetry() }
+    func testAPeerBackMakesItsPendingActionsDue() throws { try suite.aPeerBackMakesItsPendingActionsDue() }
     func testCandidatesRoundTripWithTheirDecision() throws { try suite.candidatesRoundTripWithTheirDecision() }
 }

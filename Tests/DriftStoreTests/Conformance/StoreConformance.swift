@@ -299,7 +299,7 @@ struct StoreConformance {
         XCTAssertEqual(
             try store.action(id: id),
             ActionRecord(id: id, model: "m", kind: "alert", key: "m/episode-1/open", payloadJSON: #"{"v":1}"#,
-                         state: .pending, attempts: 0, nextAttemptAt: t(0), lastError: nil, updatedAt: t(0)))
+                         state: .pending, attempts: 0, nextAttemptAt: t(0), lastError: nil, createdAt: t(0), updatedAt: t(0)))
         // Keys are unique across models.
         XCTAssertEqual(try store.enqueueAction(model: "n", kind: "k8s", key: "m/episode-1/open", payloadJSON: "{}", now: t(1)), id)
         XCTAssertNotEqual(try store.enqueueAction(model: "n", kind: "k8s", key: "other", payloadJSON: "{}", now: t(1)), id)
@@ -315,12 +315,16 @@ struct StoreConformance {
         try store.enqueueAction(model: "m", kind: "retrain", key: "other", payloadJSON: "{}", now: t(2))
         XCTAssertEqual(try store.actions(episodeID: episode.id).map(\.id), [firing, resolved])
         XCTAssertEqual(try store.actions(episodeID: episode.id).first?.episodeID, episode.id)
-        XCTAssertEqual(try store.undeliveredActionCounts(), ["alertmanager": 2, "retrain": 1])
+        XCTAssertEqual(try store.actionCounts(state: .pending), ["alertmanager": 2, "retrain": 1])
         try store.markDelivered(id: firing, now: t(3))
-        try store.markFailed(id: resolved, error: "HTTP 503", now: t(3), nextAttempt: t(9))
-        XCTAssertEqual(try store.undeliveredActionCounts(), ["alertmanager": 1, "retrain": 1])
-        XCTAssertEqual(try store.actions(episodeID: episode.id).map(\.state), [.delivered, .failed])
+        try store.markRetry(id: resolved, error: "HTTP 503", now: t(3), nextAttempt: t(9))
+        XCTAssertEqual(try store.actionCounts(state: .pending), ["alertmanager": 1, "retrain": 1])
+        XCTAssertEqual(try store.actions(episodeID: episode.id).map(\.state), [.delivered, .pending], "a retrying action is pending")
         XCTAssertEqual(try store.actions(episodeID: episode.id).last?.updatedAt, t(3))
+        XCTAssertEqual(try store.actions(model: "m", state: nil, limit: 10).map(\.key), ["other", "r", "f"], "newest first")
+        XCTAssertEqual(try store.actions(model: "m", state: .delivered, limit: 10).map(\.id), [firing])
+        XCTAssertEqual(try store.action(key: "r")?.id, resolved)
+        XCTAssertNil(try store.action(key: "nope"))
     }
 
     func dueActionsAreOrderedByDueTimeThenEnqueueOrder() throws {
@@ -339,15 +343,15 @@ struct StoreConformance {
         let store = try make(["m"])
         let a = try store.enqueueAction(model: "m", kind: "alert", key: "a", payloadJSON: "{}", now: t(0))
         let b = try store.enqueueAction(model: "m", kind: "alert", key: "b", payloadJSON: "{}", now: t(0))
-        try store.markFailed(id: a, error: "HTTP 503", now: t(1), nextAttempt: t(31))
+        try store.markRetry(id: a, error: "HTTP 503", now: t(1), nextAttempt: t(31))
         XCTAssertEqual(try store.dueActions(now: t(2), limit: 10).map(\.id), [b], "a waits for its backoff")
         XCTAssertEqual(try store.dueActions(now: t(31), limit: 10).map(\.id), [b, a])
         var failed = try XCTUnwrap(try store.action(id: a))
-        XCTAssertEqual(failed.state, .failed)
+        XCTAssertEqual(failed.state, .pending)
         XCTAssertEqual(failed.attempts, 1)
         XCTAssertEqual(failed.lastError, "HTTP 503")
         XCTAssertEqual(failed.nextAttemptAt, t(31))
-        try store.markFailed(id: a, error: "timeout", now: t(32), nextAttempt: t(92))
+        try store.markRetry(id: a, error: "timeout", now: t(32), nextAttempt: t(92))
         failed = try XCTUnwrap(try store.action(id: a))
         XCTAssertEqual([failed.attempts], [2])
         XCTAssertEqual(failed.lastError, "timeout")
@@ -358,11 +362,56 @@ struct StoreConformance {
         XCTAssertEqual(delivered.state, .delivered)
         XCTAssertEqual(delivered.attempts, 3)
         // Late reports for a delivered action change nothing.
-        try store.markFailed(id: a, error: "late", now: t(94), nextAttempt: t(95))
+        try store.markRetry(id: a, error: "late", now: t(94), nextAttempt: t(95))
+        try store.markGivenUp(id: a, error: "late", now: t(94))
         try store.markDelivered(id: a, now: t(94))
         XCTAssertEqual(try store.action(id: a), delivered)
         XCTAssertStoreError(.notFound("outbox action 999"), try store.markDelivered(id: 999, now: t(0)))
-        XCTAssertStoreError(.notFound("outbox action 999"), try store.markFailed(id: 999, error: "", now: t(0), nextAttempt: t(0)))
+        XCTAssertStoreError(.notFound("outbox action 999"), try store.markRetry(id: 999, error: "", now: t(0), nextAttempt: t(0)))
+        XCTAssertStoreError(.notFound("outbox action 999"), try store.markGivenUp(id: 999, error: "", now: t(0)))
+    }
+
+    func givenUpActionsWaitForAnAdminRetry() throws {
+        let store = try make(["m", "n"])
+        let a = try store.enqueueAction(model: "m", kind: "alertmanager", key: "a", payloadJSON: "{}", now: t(0))
+        try store.markRetry(id: a, error: "refused", now: t(1), nextAttempt: t(2))
+        try store.markGivenUp(id: a, error: "refused again", now: t(2))
+        var given = try XCTUnwrap(try store.action(id: a))
+        XCTAssertEqual([given.state.rawValue, given.lastError], ["given_up", "refused again"])
+        XCTAssertEqual(given.attempts, 2)
+        XCTAssertEqual(try store.dueActions(now: t(10_000), limit: 10), [], "never due again by itself")
+        XCTAssertNil(try store.earliestPendingAction(kind: "alertmanager"))
+        XCTAssertEqual(try store.actionCounts(state: .givenUp), ["alertmanager": 1])
+        XCTAssertEqual(try store.actionCounts(state: .pending), [:])
+        // A late retry report does not revive it.
+        try store.markRetry(id: a, error: "late", now: t(3), nextAttempt: t(4))
+        XCTAssertEqual(try store.action(id: a)?.state, .givenUp)
+
+        XCTAssertStoreError(.notFound("action a of model n"), try store.retryAction(model: "n", key: "a", now: t(5)))
+        XCTAssertStoreError(.notFound("action zz of model m"), try store.retryAction(model: "m", key: "zz", now: t(5)))
+        given = try store.retryAction(model: "m", key: "a", now: t(5))
+        XCTAssertEqual(given, try store.action(id: a))
+        XCTAssertEqual([given.state], [.pending])
+        XCTAssertEqual([given.attempts], [0], "a fresh budget of attempts")
+        XCTAssertEqual(given.lastError, "refused again", "kept until the next attempt")
+        XCTAssertEqual(try store.dueActions(now: t(5), limit: 10).map(\.id), [a])
+        try store.markDelivered(id: a, now: t(6))
+        XCTAssertStoreError(.conflict("action a was delivered; there is nothing to retry"), try store.retryAction(model: "m", key: "a", now: t(7)))
+    }
+
+    func aPeerBackMakesItsPendingActionsDue() throws {
+        let store = try make(["m"])
+        let a = try store.enqueueAction(model: "m", kind: "alertmanager", key: "a", payloadJSON: "{}", now: t(0))
+        let b = try store.enqueueAction(model: "m", kind: "alertmanager", key: "b", payloadJSON: "{}", now: t(0))
+        let other = try store.enqueueAction(model: "m", kind: "mlflow", key: "c", payloadJSON: "{}", now: t(0))
+        try store.markRetry(id: a, error: "refused", now: t(1), nextAttempt: t(61))
+        try store.markRetry(id: b, error: "refused", now: t(1), nextAttempt: t(50))
+        try store.markRetry(id: other, error: "refused", now: t(1), nextAttempt: t(70))
+        XCTAssertEqual(try store.earliestPendingAction(kind: "alertmanager")?.id, b)
+        XCTAssertEqual(try store.makeDue(kind: "alertmanager", now: t(10)), 2)
+        XCTAssertEqual(try store.dueActions(now: t(10), limit: 10).map(\.id), [a, b])
+        XCTAssertEqual(try store.action(id: other)?.nextAttemptAt, t(70), "another kind keeps its schedule")
+        XCTAssertEqual(try store.makeDue(kind: "alertmanager", now: t(10)), 0)
     }
 
     // MARK: candidates
