@@ -49,7 +49,7 @@ final class OutboxDispatcherTests: XCTestCase {
             // The first call meets a 500: retried after 1 s.
             await api.state.fail(next: 1)
             let first = try store.enqueue(webhook(1), key: .retrain(episodeID: 1), model: "fraud", now: now, episodeID: nil)
-            await dispatcher.deliverDue()
+            try await dispatcher.deliverDue()
             var record = try XCTUnwrap(try store.action(id: first))
             XCTAssertEqual(record.state, .pending, "retrying is pending")
             XCTAssertEqual(record.attempts, 1)
@@ -59,7 +59,7 @@ final class OutboxDispatcherTests: XCTestCase {
             // Due again: delivered (201) and the run recorded as created.
             let later = OutboxDispatcher(store: store, alerting: nil, remediation: transport, logger: Logger(label: "test"),
                                          clock: { now.addingTimeInterval(2) }, observe: { outcomes.add($0) })
-            await later.deliverDue()
+            try await later.deliverDue()
             record = try XCTUnwrap(try store.action(id: first))
             XCTAssertEqual(record.state, .delivered)
             XCTAssertEqual(try store.remediations(model: "fraud").first?.state, .created)
@@ -67,7 +67,7 @@ final class OutboxDispatcherTests: XCTestCase {
             // Another episode's webhook to the same path: the stand-in answers 409, which a
             // webhook does not take as done — given up at once, the run failed.
             let second = try store.enqueue(webhook(2), key: .retrain(episodeID: 2), model: "fraud", now: now, episodeID: nil)
-            await later.deliverDue()
+            try await later.deliverDue()
             record = try XCTUnwrap(try store.action(id: second))
             XCTAssertEqual(record.state, .givenUp)
             XCTAssertEqual(record.attempts, 1)
@@ -103,7 +103,7 @@ final class OutboxDispatcherTests: XCTestCase {
         let dispatcher = OutboxDispatcher(store: store, alerting: nil, remediation: transport, logger: Logger(label: "test"),
                                           clock: { clock.date }, observe: { outcomes.add($0) })
         let first = try store.enqueue(webhook(url + "/e1", episode: 1), key: .retrain(episodeID: 1), model: "fraud", now: start, episodeID: nil)
-        await dispatcher.deliverDue()
+        try await dispatcher.deliverDue()
         var record = try XCTUnwrap(try store.action(id: first))
         XCTAssertEqual([record.state], [.pending])
         XCTAssertEqual(record.attempts, 1)
@@ -117,7 +117,7 @@ final class OutboxDispatcherTests: XCTestCase {
         try store.markRetry(id: second, error: "refused", now: start, nextAttempt: start.addingTimeInterval(59))
         // 5 s on: a probe, refused again, and not counted.
         clock.advance(to: start.addingTimeInterval(5))
-        await dispatcher.deliverDue()
+        try await dispatcher.deliverDue()
         XCTAssertEqual(try store.action(id: second)?.attempts, 1, "a failed probe is not an attempt")
         XCTAssertEqual(try store.action(id: second)?.nextAttemptAt, start.addingTimeInterval(59))
         XCTAssertEqual(outcomes.all.count, 1)
@@ -127,13 +127,13 @@ final class OutboxDispatcherTests: XCTestCase {
         let api = try await KubernetesStandIn(port: port)
         do {
             clock.advance(to: start.addingTimeInterval(7))
-            await dispatcher.deliverDue()
+            try await dispatcher.deliverDue()
             XCTAssertEqual(try store.action(id: second)?.state, .pending, "probes are 5 s apart")
             clock.advance(to: start.addingTimeInterval(10))
-            await dispatcher.deliverDue()
+            try await dispatcher.deliverDue()
             XCTAssertEqual(try store.action(id: second)?.state, .delivered, "the probe sends the earliest due")
             XCTAssertEqual(try store.action(id: first)?.nextAttemptAt, start.addingTimeInterval(10))
-            await dispatcher.deliverDue()
+            try await dispatcher.deliverDue()
             record = try XCTUnwrap(try store.action(id: first))
             XCTAssertEqual(record.state, .delivered)
             let calls = await api.calls("POST", "/e")

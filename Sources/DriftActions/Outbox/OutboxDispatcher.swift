@@ -66,15 +66,10 @@ public struct OutboxDispatcher: Sendable {
         (alerting == nil ? [] : [.alertmanager]) + (remediation == nil ? [] : [.remediation]) + [.mlflow]
     }
 
-    /// Delivers up to `limit` due actions, oldest due first.
-    public func deliverDue(limit: Int = 32) async {
-        let due: [ActionRecord]
-        do {
-            due = try store.dueActions(now: clock(), limit: limit)
-        } catch {
-            logger.error("outbox read failed", metadata: ["error": .string("\(error)")])
-            return
-        }
+    /// Delivers up to `limit` due actions, oldest due first. Throws when the store cannot be
+    /// read (the caller backs off and logs; nothing was attempted).
+    public func deliverDue(limit: Int = 32) async throws {
+        let due = try store.dueActions(now: clock(), limit: limit)
         for record in due {
             guard let kind = ActionKind(rawValue: record.kind), kinds.contains(kind) else { continue }
             await deliver(record)

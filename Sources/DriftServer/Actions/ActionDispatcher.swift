@@ -41,8 +41,21 @@ struct ActionDispatcher: Service {
         var lastRegistryCheck = ContinuousClock.now
         var registryPolls: [String: ContinuousClock.Instant] = [:]
         let kinds = outbox.kinds.map(\.rawValue)
+        // While the store cannot be read, the loop backs off (250 ms → 30 s) and logs once a minute.
+        let interval = Double(pollInterval.components.seconds) + Double(pollInterval.components.attoseconds) * 1e-18
+        var backoff = FaultBackoff(interval: interval)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await outbox.deliverDue()
+            do {
+                try await outbox.deliverDue()
+                let failed = backoff.succeeded()
+                if failed > 0 { service.logger.notice("outbox readable again", metadata: ["failed_rounds": .stringConvertible(failed)]) }
+            } catch {
+                if backoff.failed() {
+                    service.logger.error("outbox not read; backing off", metadata: [
+                        "error": .string("\(error)"), "failed_rounds": .stringConvertible(backoff.failures),
+                    ])
+                }
+            }
             if ContinuousClock.now - lastRegistryCheck >= .seconds(1) {
                 lastRegistryCheck = ContinuousClock.now
                 await registries.poll(&registryPolls)
@@ -58,7 +71,7 @@ struct ActionDispatcher: Service {
                 await jobs.poll()
             }
             exportActionCounts(kinds: kinds)
-            try? await Task.sleep(for: pollInterval)
+            await backoff.pause()
         }
     }
 
@@ -75,7 +88,7 @@ struct ActionDispatcher: Service {
     }
 
     /// Delivers the due outbox actions once (tests drive it directly).
-    func deliverDue() async { await outbox.deliverDue() }
+    func deliverDue() async throws { try await outbox.deliverDue() }
 
     /// Alertmanager drops an alert that is not re-sent before its `endsAt`: every confirmed
     /// episode's alert goes out again each `resend_seconds` (best effort; the next round

@@ -213,33 +213,26 @@ struct PredictionIDIndexer: Service {
 
     func run() async throws {
         var lastRun = ContinuousClock.now
-        // While the store fails (a full disk), back off 0.1 s → 30 s and log the first failure,
-        // then once a minute, then the recovery — not ten lines a second.
-        var failures = 0
-        var lastLogged = ContinuousClock.now - .seconds(3600)
+        // While the store fails (a full disk), back off 0.1 s → 30 s.
+        var backoff = FaultBackoff(interval: 0.1)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let pending = try service.store.pendingPredictionIDBatches()
                 if pending >= batchesPerRun || (pending > 0 && ContinuousClock.now - lastRun >= maxDelay) {
                     try await service.store.indexPredictionIDs(maxBatches: 2 * batchesPerRun)
                     lastRun = ContinuousClock.now
-                    if failures > 0 {
-                        service.logger.notice("prediction id indexer works again", metadata: ["failed_runs": .stringConvertible(failures)])
-                        failures = 0
-                    }
+                    let failed = backoff.succeeded()
+                    if failed > 0 { service.logger.notice("prediction id indexer works again", metadata: ["failed_runs": .stringConvertible(failed)]) }
                     if pending >= 2 * batchesPerRun { continue }
                 }
             } catch {
-                failures += 1
-                if failures == 1 || ContinuousClock.now - lastLogged >= .seconds(60) {
+                if backoff.failed() {
                     service.logger.error("prediction id indexer failed; backing off", metadata: [
-                        "error": .string("\(error)"), "failed_runs": .stringConvertible(failures),
+                        "error": .string("\(error)"), "failed_runs": .stringConvertible(backoff.failures),
                     ])
-                    lastLogged = ContinuousClock.now
                 }
             }
-            let delay = failures == 0 ? 0.1 : min(30, 0.1 * pow(2, Double(min(failures, 10))))
-            try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+            await backoff.pause()
         }
     }
 }
