@@ -179,17 +179,10 @@ extension AlertPushTests {
     /// Confirms an episode of `fraud` while Alertmanager answers 400, and waits for its firing
     /// notice to be given up (listed by state, counted by the gauge). Returns the action's key.
     private func confirmAndWaitForGivenUp(_ s: LiveService, _ am: Recorder) async throws -> String {
-        var r = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
-        XCTAssertEqual(r.status, 201, r.text)
-        r = try await s.call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(), contentType: "text/csv")
-        XCTAssertEqual(r.status, 201, r.text)
-        var gen = FraudDemoData(seed: 7)
-        try await s.postWindow("fraud", drift: false, gen: &gen, seq: 1)
-        try await s.postWindow("fraud", drift: true, gen: &gen, seq: 2)
-        try await s.postWindow("fraud", drift: true, gen: &gen, seq: 3)
+        try await s.confirmDemoEpisode()
         let key = "alertmanager:episode:1:firing"
         try await waitForAction(s, key, state: "given_up")
-        r = try await s.call("GET", "/v1/models/fraud/actions?state=given_up")
+        var r = try await s.call("GET", "/v1/models/fraud/actions?state=given_up")
         let listed = try XCTUnwrap((r.json["actions"] as? [[String: Any]])?.first, r.text)
         XCTAssertEqual(listed["key"] as? String, key)
         XCTAssertEqual(listed["attempts"] as? Int, 1, "a 4xx is not retried")

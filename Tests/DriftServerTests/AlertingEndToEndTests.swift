@@ -103,12 +103,12 @@ final class AlertingEndToEndTests: XCTestCase {
     private func scenario(_ s: LiveService, webhook: Recorder, promURL: String, amURL: String) async throws {
         // Ready means scraped and wired, not just /-/ready: the first scrape and the
         // Alertmanager discovery come 5–6 s after start.
-        try await waitFor("Prometheus scraping driftwatch (up == 1)", seconds: 40) {
-            let r = try await get(promURL + "/api/v1/query?query=" + "up{job=\"driftwatch\"}".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+        try await waitForPeer("Prometheus scraping driftwatch (up == 1)", seconds: 40) {
+            let r = try await httpBody(promURL + "/api/v1/query?query=" + "up{job=\"driftwatch\"}".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
             return r.contains("\"value\":[") && r.contains("\"1\"]")
         }
-        try await waitFor("Prometheus to list the Alertmanager", seconds: 40) {
-            try await get(promURL + "/api/v1/alertmanagers").contains("\"activeAlertmanagers\":[{")
+        try await waitForPeer("Prometheus to list the Alertmanager", seconds: 40) {
+            try await httpBody(promURL + "/api/v1/alertmanagers").contains("\"activeAlertmanagers\":[{")
         }
 
         var r = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
@@ -236,26 +236,6 @@ final class AlertingEndToEndTests: XCTestCase {
             WebhookAlert(status: $0["status"] as? String ?? "", labels: $0["labels"] as? [String: String] ?? [:],
                          annotations: $0["annotations"] as? [String: String] ?? [:], generatorURL: $0["generatorURL"] as? String ?? "")
         }
-    }
-
-    private func get(_ url: String) async throws -> String {
-        guard let u = URL(string: url) else { throw ChildProcessError(description: "bad URL \(url)") }
-        let (data, _) = try await URLSession.shared.data(from: u)
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    private func waitFor(_ what: String, seconds: Double, _ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        var lastError = ""
-        while Date() < deadline {
-            do {
-                if try await condition() { return }
-            } catch {
-                lastError = " (last error: \(error))"
-            }
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        throw ChildProcessError(description: "timed out after \(seconds) s waiting for \(what)\(lastError)")
     }
 
     private func dashboardAndRuleFiles() throws -> [String] {

@@ -46,18 +46,11 @@ final class AlertmanagerOutageTests: XCTestCase {
         try await s.start()
         var alertmanager = try startAlertmanager(1)
         do {
-            try await waitFor("Alertmanager ready", seconds: 30) { try await self.status(amURL + "/-/ready") == 200 }
+            try await waitForPeer("Alertmanager ready", seconds: 30) { try await httpStatus(amURL + "/-/ready") == 200 }
             alertmanager.stop()
 
             // The episode is confirmed while Alertmanager refuses connections.
-            var r = try await s.call("PUT", "/v1/models/fraud", json: Demo.settings)
-            XCTAssertEqual(r.status, 201, r.text)
-            r = try await s.call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(), contentType: "text/csv")
-            XCTAssertEqual(r.status, 201, r.text)
-            var gen = FraudDemoData(seed: 7)
-            try await s.postWindow("fraud", drift: false, gen: &gen, seq: 1)
-            try await s.postWindow("fraud", drift: true, gen: &gen, seq: 2)
-            try await s.postWindow("fraud", drift: true, gen: &gen, seq: 3)
+            try await s.confirmDemoEpisode()
             let confirmedAt = Date()
             try await Task.sleep(for: .seconds(outage))
             let during = try await firingAction(s)
@@ -69,16 +62,16 @@ final class AlertmanagerOutageTests: XCTestCase {
             }
 
             alertmanager = try startAlertmanager(2)
-            try await waitFor("Alertmanager ready again", seconds: 30) { try await self.status(amURL + "/-/ready") == 200 }
+            try await waitForPeer("Alertmanager ready again", seconds: 30) { try await httpStatus(amURL + "/-/ready") == 200 }
             let ready = Date()
-            try await waitFor("the episode's alert in Alertmanager", seconds: 10) {
-                try await self.body(amURL + "/api/v2/alerts").contains("DriftwatchDriftEpisode")
+            try await waitForPeer("the episode's alert in Alertmanager", seconds: 10) {
+                try await httpBody(amURL + "/api/v2/alerts").contains("DriftwatchDriftEpisode")
             }
             let delivered = Date().timeIntervalSince(ready)
             print(String(format: "AlertmanagerOutageTests: Alertmanager down %.0f s; alert delivered %.1f s after /-/ready answered again",
                          ready.timeIntervalSince(confirmedAt), delivered))
             XCTAssertLessThanOrEqual(delivered, 10)
-            try await waitFor("the firing action delivered", seconds: 5) { try await self.firingAction(s)["state"] as? String == "delivered" }
+            try await waitForPeer("the firing action delivered", seconds: 5) { try await self.firingAction(s)["state"] as? String == "delivered" }
         } catch {
             let logs = alertmanager.tail()
             alertmanager.stop()
@@ -93,31 +86,5 @@ final class AlertmanagerOutageTests: XCTestCase {
     private func firingAction(_ s: LiveService) async throws -> [String: Any] {
         let r = try await s.call("GET", "/v1/models/fraud/actions")
         return (r.json["actions"] as? [[String: Any]])?.first { $0["key"] as? String == "alertmanager:episode:1:firing" } ?? [:]
-    }
-
-    private func status(_ url: String) async throws -> Int {
-        guard let u = URL(string: url) else { throw ChildProcessError(description: "bad URL \(url)") }
-        let (_, response) = try await URLSession.shared.data(from: u)
-        return (response as? HTTPURLResponse)?.statusCode ?? 0
-    }
-
-    private func body(_ url: String) async throws -> String {
-        guard let u = URL(string: url) else { throw ChildProcessError(description: "bad URL \(url)") }
-        let (data, _) = try await URLSession.shared.data(from: u)
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    private func waitFor(_ what: String, seconds: Double, _ condition: () async throws -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(seconds)
-        var lastError = ""
-        while Date() < deadline {
-            do {
-                if try await condition() { return }
-            } catch {
-                lastError = " (last error: \(error))"
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw ChildProcessError(description: "timed out after \(seconds) s waiting for \(what)\(lastError)")
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// A program the test starts (Prometheus, Alertmanager, MLflow), its output in a log file, stopped
 /// by PID: SIGTERM, then SIGKILL after a grace period (a child of an async test can inherit a
@@ -98,4 +101,33 @@ func freeLoopbackPort() throws -> Int {
     let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
     guard named == 0 else { throw ChildProcessError(description: "getsockname() failed") }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// The status of a GET to a peer (Alertmanager's `/-/ready`).
+func httpStatus(_ url: String) async throws -> Int {
+    guard let u = URL(string: url) else { throw ChildProcessError(description: "bad URL \(url)") }
+    let (_, response) = try await URLSession.shared.data(from: u)
+    return (response as? HTTPURLResponse)?.statusCode ?? 0
+}
+
+/// The body of a GET to a peer, as text.
+func httpBody(_ url: String) async throws -> String {
+    guard let u = URL(string: url) else { throw ChildProcessError(description: "bad URL \(url)") }
+    let (data, _) = try await URLSession.shared.data(from: u)
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// Polls `condition` every 100 ms until it holds, or fails after `seconds` with the last error.
+func waitForPeer(_ what: String, seconds: Double, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    var lastError = ""
+    while Date() < deadline {
+        do {
+            if try await condition() { return }
+        } catch {
+            lastError = " (last error: \(error))"
+        }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    throw ChildProcessError(description: "timed out after \(seconds) s waiting for \(what)\(lastError)")
 }

@@ -80,6 +80,19 @@ final class LiveService: @unchecked Sendable {
         return try await self.drift(model, atLeast: seq)
     }
 
+    /// Creates the demo model `fraud` with its baseline and posts one clean and two drifted
+    /// windows: its episode 1 is confirmed (2 of 3 windows drifted).
+    func confirmDemoEpisode() async throws {
+        var r = try await call("PUT", "/v1/models/fraud", json: Demo.settings)
+        XCTAssertEqual(r.status, 201, r.text)
+        r = try await call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(), contentType: "text/csv")
+        XCTAssertEqual(r.status, 201, r.text)
+        var gen = FraudDemoData(seed: 7)
+        try await postWindow("fraud", drift: false, gen: &gen, seq: 1)
+        try await postWindow("fraud", drift: true, gen: &gen, seq: 2)
+        try await postWindow("fraud", drift: true, gen: &gen, seq: 3)
+    }
+
     /// Posts `batches` batches of 250 production rows and, for each row, a shadow row with the
     /// same prediction id and the score `shadowScore(productionScore, row)` (shadow first: the
     /// join works in either order).
