@@ -24,9 +24,9 @@ final class ServeBinaryTests: XCTestCase {
             var value: String { lock.lock(); defer { lock.unlock() }; return text }
         }
 
-        init(dataDir: String) throws {
+        init(dataDir: String, arguments: [String] = []) throws {
             process.executableURL = Bundle.main.bundleURL.appendingPathComponent("driftwatch")
-            process.arguments = ["serve", "--port", "0", "--data-dir", dataDir, "--log-level", "notice"]
+            process.arguments = ["serve", "--port", "0", "--data-dir", dataDir, "--log-level", "notice"] + arguments
             let err = Pipe()
             process.standardError = err
             process.standardOutput = FileHandle.nullDevice
