@@ -24,6 +24,8 @@ actor ModelMonitor {
     private var drift: EpisodeRecorder
     private var quality: QualityStage
     private var gate = CandidateGate()
+    /// Rations the label-join retry's log while the store fails (every 10 s per model otherwise).
+    private var labelRetryFaults = FaultBackoff(interval: 10)
     /// The PCA reference of multivariate drift (models with two or more features).
     private var multivariate: MultivariateBaseline?
     /// Thresholds calibrated on the baseline for the last window size (`calibration:
@@ -175,8 +177,14 @@ actor ModelMonitor {
             do {
                 try quality.retryPending(spec: spec, now: now, events: &events)
                 try publish(events, now: now)
+                let failed = labelRetryFaults.succeeded()
+                if failed > 0 { logger.notice("label join retry works again", metadata: ["model": .string(name), "failed_runs": .stringConvertible(failed)]) }
             } catch {
-                logger.warning("label join retry failed", metadata: ["model": .string(name), "error": .string("\(error)")])
+                if labelRetryFaults.failed() {
+                    logger.warning("label join retry failed; logged again in a minute if it still fails", metadata: [
+                        "model": .string(name), "error": .string("\(error)"), "failed_runs": .stringConvertible(labelRetryFaults.failures),
+                    ])
+                }
             }
         }
         guard let seconds = settings.window.seconds, let opened = window.openedAt else { return }
