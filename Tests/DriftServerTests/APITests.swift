@@ -2,6 +2,8 @@ import DriftSimulation
 import DriftCore
 @testable import DriftServer
 import Foundation
+import GRDB
+@testable import DriftStore
 import XCTest
 
 final class APITests: XCTestCase {
@@ -240,5 +242,36 @@ final class APITests: XCTestCase {
         XCTAssertEqual((r.json["episode"] as? [String: Any])?["state"] as? String, "suspected")
         XCTAssertEqual(r.json["observations_stored"] as? Int, 1300)
         XCTAssertEqual((r.json["last_window"] as? [String: Any])?["seq"] as? Int, 1)
+    }
+
+    /// kill -9 after a batch filled a window (its 202 said `window_closed`) but before the
+    /// window's evaluation was stored: the restart closes that window again at the same batch —
+    /// the same rows, evaluated once — instead of reopening it and letting it grow.
+    func testAWindowClosedButNotStoredBeforeACrashIsClosedAgainOnRestart() async throws {
+        let first = try LiveService()
+        try await first.start()
+        _ = try await first.call("PUT", "/v1/models/fraud", json: Demo.settings)
+        _ = try await first.call("PUT", "/v1/models/fraud/baseline", body: Demo.baselineCSV(rows: 2000), contentType: "text/csv")
+        var gen = FraudDemoData(seed: 5)
+        for _ in 0..<4 { _ = try await first.call("POST", "/v1/models/fraud/observations", json: Demo.rows(250, drift: false, gen: &gen)) }
+        let report = try await first.drift("fraud", atLeast: 1)
+        XCTAssertEqual(report["rows"] as? Int, 1000)
+        for _ in 0..<2 { _ = try await first.call("POST", "/v1/models/fraud/observations", json: Demo.rows(100, drift: false, gen: &gen)) }
+        await first.stop()
+        // As if the process died before the evaluation's insert: the window row is gone.
+        let store = try SQLiteStore(directory: first.directory)
+        try await store.writer.write { db in try db.execute(sql: "DELETE FROM windows WHERE model = 'fraud' AND seq = 1") }
+        try store.close()
+
+        let second = try LiveService(directory: first.directory)
+        try await second.start()
+        defer { Task { await second.stop() } }
+        let again = try await second.drift("fraud", atLeast: 1)
+        XCTAssertEqual(again["seq"] as? Int, 1)
+        XCTAssertEqual(again["rows"] as? Int, 1000, "the same rows as before the crash")
+        let r = try await second.call("GET", "/v1/models/fraud")
+        XCTAssertEqual((r.json["window"] as? [String: Any])?["rows"] as? Int, 200, "only the batches after it are open")
+        let windows = try await second.call("GET", "/v1/models/fraud/windows")
+        XCTAssertEqual((windows.json["windows"] as? [[String: Any]])?.count, 1, windows.text)
     }
 }

@@ -176,6 +176,49 @@ extension AlertPushTests {
         await am.stop()
     }
 
+    /// Every episode of a model is one alert to Alertmanager (the same labels): a resolution of
+    /// episode 1 still retrying when episode 2 is confirmed must not be sent late, or it would
+    /// resolve episode 2's alert (found by bench/soak.py). It is superseded — delivered, unsent.
+    func testALateResolutionDoesNotResolveTheNextEpisodesAlert() async throws {
+        let am = try await Recorder()
+        await am.state.set(.serviceUnavailable)
+        let s = try LiveService { cfg in
+            var a = AlertmanagerConfiguration(urls: [am.url])
+            a.resendSeconds = 1
+            cfg.alertmanager = a
+        }
+        try await s.start()
+        do {
+            try await s.confirmDemoEpisode()
+            var gen = FraudDemoData(seed: 8)
+            // Episode 1 resolves while Alertmanager refuses, then episode 2 is confirmed.
+            for (seq, drift) in [(4, false), (5, false), (6, true), (7, true)] {
+                try await s.postWindow("fraud", drift: drift, gen: &gen, seq: seq)
+            }
+            let r = try await s.call("GET", "/v1/models/fraud/episodes")
+            let states = (r.json["episodes"] as? [[String: Any]] ?? []).map { "\($0["id"] ?? "") \($0["state"] ?? "")" }
+            XCTAssertEqual(states, ["2 confirmed", "1 resolved"], r.text)
+            let refused = await am.state.all().count
+            await am.state.set(.ok)
+            try await waitForAction(s, "alertmanager:episode:1:resolved", state: "delivered")
+            try await waitForAction(s, "alertmanager:episode:2:firing", state: "delivered")
+            try await Task.sleep(for: .milliseconds(1500))
+            let accepted = await am.state.all().dropFirst(refused).compactMap { $0.json as? [[String: Any]] }.flatMap { $0 }
+            XCTAssertFalse(accepted.isEmpty)
+            for alert in accepted {
+                let annotations = alert["annotations"] as? [String: String] ?? [:]
+                XCTAssertEqual(annotations["episode_id"], "2", "only episode 2's alert reaches Alertmanager: \(annotations)")
+                let ends = ISO8601DateFormatter.fractional.date(from: alert["endsAt"] as? String ?? "") ?? .distantPast
+                XCTAssertGreaterThan(ends, Date(), "nothing resolves the model's alert")
+            }
+        } catch {
+            await s.stop(); await am.stop()
+            throw error
+        }
+        await s.stop()
+        await am.stop()
+    }
+
     /// Confirms an episode of `fraud` while Alertmanager answers 400, and waits for its firing
     /// notice to be given up (listed by state, counted by the gauge). Returns the action's key.
     private func confirmAndWaitForGivenUp(_ s: LiveService, _ am: Recorder) async throws -> String {

@@ -207,6 +207,14 @@ public struct OutboxDispatcher: Sendable {
                 logger.info("alert superseded by resolution", metadata: ["action": .string(record.key)])
                 return false
             }
+            // A resolution overtaken by the model's next confirmed episode is not sent late
+            // either: every episode of a model is the same alert to Alertmanager (the same
+            // labels), so it would resolve the newer episode's firing alert (found by the soak).
+            if alert.resolvedAt != nil, alert.standalone != true, try newerConfirmedEpisode(model: record.model, than: alert.episodeID) {
+                try store.markDelivered(id: record.id, now: now)
+                logger.info("resolution superseded by a newer confirmed episode", metadata: ["action": .string(record.key)])
+                return false
+            }
             try await alerting.client.post([alert.postable(now: now, activeFor: alerting.activeFor)])
             if alert.resolvedAt != nil { try markFiringSuperseded(episodeID: alert.episodeID, now: now) }
         case .mlflow(let call):
@@ -216,6 +224,12 @@ public struct OutboxDispatcher: Sendable {
             try await remediation.perform(call)
         }
         return true
+    }
+
+    /// Whether the model's newest drift episode is confirmed and newer than `episodeID`.
+    private func newerConfirmedEpisode(model: String, than episodeID: Int64) throws -> Bool {
+        guard let newest = try store.episodes(model: model, kind: .drift, limit: 1).first else { return false }
+        return newest.id > episodeID && newest.state == .confirmed
     }
 
     /// Alertmanager has the resolution: a firing notice still pending (or given up) is moot,
