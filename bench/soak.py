@@ -779,7 +779,8 @@ class Soak:
             q = {"error": str(e)}
         status, _, m = request(p, "GET", "/metrics")
         return {"status": st, "windows": [{"seq": w["seq"], "rows": w["rows"], "drifted": w["summary"].get("verdict", {}).get("drifted"),
-                                          "episode_state": w.get("episode_state")} for w in wins],
+                                          "started_at": w.get("started_at"), "ended_at": w.get("ended_at"),
+                                          "evaluated_at": w.get("evaluated_at"), "episode_state": w.get("episode_state")} for w in wins],
                 "episodes": eps, "quality_labels": q.get("labels"), "quality_episode_state": q.get("episode_state"),
                 "metrics_final": parse_actions(m.decode("utf-8", "replace"))}
 
@@ -810,6 +811,13 @@ class Soak:
         wr = [w["rows"] for w in api["windows"]]
         api_counts["window_rows_min_max"] = [min(wr), max(wr)] if wr else None
         api_counts["windows_not_target_size"] = sum(1 for r in wr if r != self.window_rows)
+        # A window closes at the append that fills it; one of another size (not the last) points at a
+        # restart between its close and its stored evaluation. Listed with the nearest kill.
+        kills = [self.t0_wall + r["at_s"] for r in self.restarts]
+        api_counts["off_size_windows"] = [
+            {"seq": w["seq"], "rows": w["rows"], "ended_s": round(w["ended_at"] - self.t0_wall, 1),
+             "nearest_kill_s": round(min(kills, key=lambda k: abs(k - w["ended_at"])) - self.t0_wall, 1) if kills else None}
+            for w in api["windows"] if w["rows"] != self.window_rows]
 
         # Each episode's transitions must follow the state machine, each step once.
         allowed = {("ok", "suspected"), ("resolved", "suspected"), ("suspected", "ok"), ("suspected", "confirmed"), ("confirmed", "resolved")}
@@ -827,7 +835,7 @@ class Soak:
                     anomalies.append(f"episode {e['id']}: {a1} → {b1} followed by {a2} → {b2}")
         slow_overlap = sum(1 for s0, s1 in L.slow if any(a0 < s1 and s0 < a1 for a0, a1 in self.labels.intervals))
         slow_restart = sum(1 for s0, s1 in L.slow if any(s0 - 5 <= self.t0 + r["at_s"] <= s1 for r in self.restarts))
-        gaps = [b - a2 for (a2, _), (b, _) in zip(sorted(L.ack_times), sorted(L.ack_times)[1:])]
+        ack_gaps = [b - a2 for (a2, _), (b, _) in zip(sorted(L.ack_times), sorted(L.ack_times)[1:])]
 
         # RSS: samples taken < warmup s after a process became ready are left out (a fresh process
         # rebuilds its open window and fills its caches), and so is the first 5 minutes of the run.
@@ -851,7 +859,8 @@ class Soak:
             slope = sum((t - mt) * (k - mk) for t, k in late) / den * 3600 if den else None
         per_life = collections.OrderedDict()
         for t, k, pid, up in self.rss:
-            per_life.setdefault(pid, []).append(k / 1024)
+            if up >= 0:  # ready: not a process still starting
+                per_life.setdefault(pid, []).append(k / 1024)
         lifetimes = [{"pid": pid, "samples": len(ks), "first_mib": round(ks[0], 1), "last_mib": round(ks[-1], 1), "max_mib": round(max(ks), 1)}
                      for pid, ks in per_life.items()]
 
@@ -929,7 +938,7 @@ class Soak:
                        "ack_first_attempt_to_202_ms": {"p50": _r(pct(e2e, 0.5)), "p99": _r(pct(e2e, 0.99)), "max": _r(max(e2e, default=None))}},
             "stored_api": api_counts,
             "transition_anomalies": anomalies,
-            "longest_gap_between_acks_s": _r(max(gaps, default=None), 2),
+            "longest_gap_between_acks_s": _r(max(ack_gaps, default=None), 2),
             "stored_sqlite": v,
             "lost": v["lost"], "duplicated": v["duplicated"],
             "restarts": {"count": len(restart), "seconds": restart, "p50": _r(pct(restart, 0.5), 3), "max": _r(max(restart, default=None), 3),
@@ -985,7 +994,8 @@ class Soak:
         e = i["ack_first_attempt_to_202_ms"]
         line("first attempt → 202 p50 / p99 / max", f"{e['p50']} / {e['p99']} / {e['max']} ms")
         line("API observations_stored", f"{s['observations_stored']:,} (windows {s['window_rows_closed']:,} + open {s['open_window_rows']:,} = {s['closed_plus_open']:,}; {s['windows']} windows, seq contiguous: {s['windows_seq_contiguous']})")
-        line("window rows min / max (target), off-size", f"{s['window_rows_min_max']} ({f['window_rows']:,}), {s['windows_not_target_size']}")
+        line("window rows min / max (target), off-size", f"{s['window_rows_min_max']} ({f['window_rows']:,}), {s['windows_not_target_size']}"
+             + "".join(f"\n{'':47}window {w['seq']}: {w['rows']:,} rows, ended +{w['ended_s']} s, nearest kill +{w['nearest_kill_s']} s" for w in s["off_size_windows"]))
         line("episode transition anomalies", f["transition_anomalies"] or "none")
         line("longest gap between acknowledgements", f"{f['longest_gap_between_acks_s']} s")
         line("SQLite: batches / rows / ids", f"{v['batches']:,} / {v['batch_rows']:,} / {v['id_rows']:,}")
