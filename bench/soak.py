@@ -126,7 +126,7 @@ def rss_kib(pid: int):
     return None
 
 
-_METRIC = re.compile(r'^(driftwatch_actions_total|driftwatch_actions_pending)\{([^}]*)\}\s+(\S+)')
+_METRIC = re.compile(r'^(driftwatch_actions_total|driftwatch_actions_pending|driftwatch_actions_given_up)\{([^}]*)\}\s+(\S+)')
 
 
 def parse_actions(text: str) -> dict:
@@ -136,7 +136,7 @@ def parse_actions(text: str) -> dict:
         if not m:
             continue
         labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2)))
-        name = "total" if m.group(1).endswith("_total") else "pending"
+        name = m.group(1).removeprefix("driftwatch_actions_")
         key = f"{name}:{labels.get('kind', '')}:{labels.get('outcome', '')}".rstrip(":")
         out[key] = float(m.group(3))
     return out
@@ -748,8 +748,7 @@ class Soak:
         return self.report(api, verified)
 
     def drain_outbox(self):
-        """Waits until every outbox action of every episode is in a final state (delivered or given up;
-        any state other than pending/failed/retrying counts as final, to tolerate renamed states)."""
+        """Waits until no outbox action of any episode is pending (delivered and given_up are final)."""
         t = time.monotonic()
         last = None
         while time.monotonic() - t < self.a.drain_seconds:
@@ -759,7 +758,7 @@ class Soak:
                 time.sleep(1)
                 continue
             states = collections.Counter(act.get("state") for e in eps for act in e.get("actions", []))
-            open_ = sum(n for s, n in states.items() if s in ("pending", "failed", "retrying", "retry"))
+            open_ = states.get("pending", 0)
             last = dict(states)
             if open_ == 0:
                 log(f"outbox drained in {time.monotonic() - t:.1f} s: {last}")
