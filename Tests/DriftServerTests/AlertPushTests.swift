@@ -2,6 +2,7 @@ import DriftSimulation
 import DriftCore
 @testable import DriftServer
 import Foundation
+import Hummingbird
 import XCTest
 
 /// The direct Alertmanager push (API v2) through the durable outbox, against a recorder that
@@ -109,16 +110,8 @@ extension AlertPushTests {
     /// A 4xx no retry fixes gives the firing notice up: visible in the API, the gauge and the
     /// report; an admin's retry (once Alertmanager accepts again) delivers it.
     func testAGivenUpAlertIsVisibleAndAnAdminRetryDeliversIt() async throws {
-        let am = try await Recorder()
-        await am.state.set(.badRequest)
         // The re-send loop waits 180 s: only the admin's retry can deliver within the test.
-        let s = try LiveService { cfg in
-            var a = AlertmanagerConfiguration(urls: [am.url])
-            a.resendSeconds = 180
-            cfg.alertmanager = a
-        }
-        try await s.start()
-        do {
+        try await withAlertmanagerRecorder(answering: .badRequest, resendSeconds: 180) { s, am in
             let key = try await confirmAndWaitForGivenUp(s, am)
             var r = try await s.call("POST", "/v1/models/fraud/actions/\(key)/retry")
             XCTAssertEqual(r.status, 200, r.text)
@@ -143,74 +136,65 @@ extension AlertPushTests {
             r = try await s.call("GET", "/v1/models/fraud/actions?state=failed")
             XCTAssertEqual(r.status, 400, r.text)
             XCTAssertTrue((r.json["detail"] as? String ?? "").contains("pending, delivered, given_up"), r.text)
-        } catch {
-            await s.stop(); await am.stop()
-            throw error
         }
-        await s.stop()
-        await am.stop()
     }
 
     /// The outbox gave the firing notice up, then the re-send loop got the episode's alert
     /// through: the action reads delivered (one truth), and nothing is counted as given up.
     func testTheResendLoopsDeliveryMarksAGivenUpNoticeDelivered() async throws {
-        let am = try await Recorder()
-        await am.state.set(.badRequest)
-        let s = try LiveService { cfg in
-            var a = AlertmanagerConfiguration(urls: [am.url])
-            a.resendSeconds = 1
-            cfg.alertmanager = a
-        }
-        try await s.start()
-        do {
+        try await withAlertmanagerRecorder(answering: .badRequest, resendSeconds: 1) { s, am in
             let key = try await confirmAndWaitForGivenUp(s, am)
             await am.state.set(.ok)
             try await waitForAction(s, key, state: "delivered")
             let metrics = try await s.call("GET", "/metrics", contentType: nil).text
             XCTAssertTrue(metrics.contains("driftwatch_actions_given_up{kind=\"alertmanager\"} 0"), metrics)
-        } catch {
-            await s.stop(); await am.stop()
-            throw error
         }
-        await s.stop()
-        await am.stop()
     }
 
     /// Every episode of a model is one alert to Alertmanager (the same labels): a resolution of
     /// episode 1 still retrying when episode 2 is confirmed must not be sent late, or it would
     /// resolve episode 2's alert (found by bench/soak.py). It is superseded — delivered, unsent.
     func testALateResolutionDoesNotResolveTheNextEpisodesAlert() async throws {
-        let am = try await Recorder()
-        await am.state.set(.serviceUnavailable)
-        let s = try LiveService { cfg in
-            var a = AlertmanagerConfiguration(urls: [am.url])
-            a.resendSeconds = 1
-            cfg.alertmanager = a
-        }
-        try await s.start()
-        do {
+        try await withAlertmanagerRecorder(answering: .serviceUnavailable, resendSeconds: 1) { s, am in
             try await s.confirmDemoEpisode()
             var gen = FraudDemoData(seed: 8)
             // Episode 1 resolves while Alertmanager refuses, then episode 2 is confirmed.
             for (seq, drift) in [(4, false), (5, false), (6, true), (7, true)] {
                 try await s.postWindow("fraud", drift: drift, gen: &gen, seq: seq)
-            }
-            let r = try await s.call("GET", "/v1/models/fraud/episodes")
-            let states = (r.json["episodes"] as? [[String: Any]] ?? []).map { "\($0["id"] ?? "") \($0["state"] ?? "")" }
-            XCTAssertEqual(states, ["2 confirmed", "1 resolved"], r.text)
-            let refused = await am.state.all().count
-            await am.state.set(.ok)
-            try await waitForAction(s, "alertmanager:episode:1:resolved", state: "delivered")
-            try await waitForAction(s, "alertmanager:episode:2:firing", state: "delivered")
-            try await Task.sleep(for: .milliseconds(1500))
-            let accepted = await am.state.all().dropFirst(refused).compactMap { $0.json as? [[String: Any]] }.flatMap { $0 }
-            XCTAssertFalse(accepted.isEmpty)
-            for alert in accepted {
-                let annotations = alert["annotations"] as? [String: String] ?? [:]
-                XCTAssertEqual(annotations["episode_id"], "2", "only episode 2's alert reaches Alertmanager: \(annotations)")
-                let ends = ISO8601DateFormatter.fractional.date(from: alert["endsAt"] as? String ?? "") ?? .distantPast
-                XCTAssertGreaterThan(ends, Date(), "nothing resolves the model's alert")
-            }
+        }
+        let r = try await s.call("GET", "/v1/models/fraud/episodes")
+        let states = (r.json["episodes"] as? [[String: Any]] ?? []).map { "\($0["id"] ?? "") \($0["state"] ?? "")" }
+        XCTAssertEqual(states, ["2 confirmed", "1 resolved"], r.text)
+        let refused = await am.state.all().count
+        await am.state.set(.ok)
+        try await waitForAction(s, "alertmanager:episode:1:resolved", state: "delivered")
+        try await waitForAction(s, "alertmanager:episode:2:firing", state: "delivered")
+        try await Task.sleep(for: .milliseconds(1500))
+        let accepted = await am.state.all().dropFirst(refused).compactMap { $0.json as? [[String: Any]] }.flatMap { $0 }
+        XCTAssertFalse(accepted.isEmpty)
+        for alert in accepted {
+            let annotations = alert["annotations"] as? [String: String] ?? [:]
+            XCTAssertEqual(annotations["episode_id"], "2", "only episode 2's alert reaches Alertmanager: \(annotations)")
+            let ends = ISO8601DateFormatter.fractional.date(from: alert["endsAt"] as? String ?? "") ?? .distantPast
+            XCTAssertGreaterThan(ends, Date(), "nothing resolves the model's alert")
+        }
+        }
+    }
+
+    /// Runs `body` against a service whose Alertmanager is a recorder answering `status` (the
+    /// test changes it), re-sending every `resendSeconds`; both are stopped however it ends.
+    private func withAlertmanagerRecorder(answering status: HTTPResponse.Status, resendSeconds: Double,
+                                          _ body: (LiveService, Recorder) async throws -> Void) async throws {
+        let am = try await Recorder()
+        await am.state.set(status)
+        let s = try LiveService { cfg in
+            var a = AlertmanagerConfiguration(urls: [am.url])
+            a.resendSeconds = resendSeconds
+            cfg.alertmanager = a
+        }
+        try await s.start()
+        do {
+            try await body(s, am)
         } catch {
             await s.stop(); await am.stop()
             throw error
