@@ -44,7 +44,3 @@ struct BenchStoreCommand: ParsableCommand {
         }
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}

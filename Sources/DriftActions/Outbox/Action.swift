@@ -163,4 +163,14 @@ extension Store {
         guard let record = try actions(episodeID: episodeID).first(where: { ActionKey(rawValue: $0.key) == key }) else { return nil }
         return try Action(record)
     }
+
+    /// Marks the episode's firing notice delivered unless it already is: Alertmanager got the
+    /// episode's alert another way (the re-send loop) or its resolution. True when it changed.
+    @discardableResult
+    public func markFiringNoticeDelivered(episodeID: Int64, now: Date) throws -> Bool {
+        let key = ActionKey.episodeAlert(episodeID: episodeID, notice: .firing).rawValue
+        guard let firing = try action(key: key), firing.state != .delivered else { return false }
+        try markDelivered(id: firing.id, now: now)
+        return true
+    }
 }

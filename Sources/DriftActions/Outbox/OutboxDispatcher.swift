@@ -134,12 +134,7 @@ public struct OutboxDispatcher: Sendable {
             }
             observe(ActionOutcome(model: record.model, kind: action.remediationKind, result: .delivered, remediationState: state))
             logger.notice("action delivered", metadata: metadata.merging(["attempts": .stringConvertible(record.attempts + 1)]) { $1 })
-            if await reachability.isUnreachable(action.kind) || probe {
-                await reachability.reachable(action.kind)
-                let moved = try store.makeDue(kind: action.kind.rawValue, now: clock())
-                logger.notice("peer answers again; its pending actions are due now",
-                              metadata: ["kind": .string(action.kind.rawValue), "actions": .stringConvertible(moved)])
-            }
+            if await reachability.isUnreachable(action.kind) || probe { await peerAnswersAgain(action.kind) }
         } catch {
             let unreachable = (error as? DeliveryError)?.unreachable ?? false
             if unreachable {
@@ -172,6 +167,19 @@ public struct OutboxDispatcher: Sendable {
             observe(ActionOutcome(model: record.model, kind: action.remediationKind, result: givenUp ? .givenUp : .retried, remediationState: state))
             logger.warning(givenUp ? "action delivery failed; giving up" : "action delivery failed; will retry",
                            metadata: metadata.merging(["attempts": .stringConvertible(attempts), "error": .string("\(error)")]) { $1 })
+        }
+    }
+
+    /// The peer of `kind` took an action after being unreachable: its other pending actions are
+    /// due now (a store that cannot say so leaves them on their schedule).
+    private func peerAnswersAgain(_ kind: ActionKind) async {
+        await reachability.reachable(kind)
+        do {
+            let moved = try store.makeDue(kind: kind.rawValue, now: clock())
+            logger.notice("peer answers again; its pending actions are due now",
+                          metadata: ["kind": .string(kind.rawValue), "actions": .stringConvertible(moved)])
+        } catch {
+            logger.error("pending actions not made due", metadata: ["kind": .string(kind.rawValue), "error": .string("\(error)")])
         }
     }
 
@@ -216,7 +224,10 @@ public struct OutboxDispatcher: Sendable {
                 return false
             }
             try await alerting.client.post([alert.postable(now: now, activeFor: alerting.activeFor)])
-            if alert.resolvedAt != nil { try markFiringSuperseded(episodeID: alert.episodeID, now: now) }
+            // Alertmanager has the resolution: a firing notice still pending (or given up) is moot.
+            if alert.resolvedAt != nil, try store.markFiringNoticeDelivered(episodeID: alert.episodeID, now: now) {
+                logger.info("firing notice superseded by the delivered resolution", metadata: ["action": .string(record.key)])
+            }
         case .mlflow(let call):
             try await call.perform()
         case .retrainJob, .argoSubmit, .webhook, .createShadow, .deleteShadow, .promotion:
@@ -230,14 +241,5 @@ public struct OutboxDispatcher: Sendable {
     private func newerConfirmedEpisode(model: String, than episodeID: Int64) throws -> Bool {
         guard let newest = try store.episodes(model: model, kind: .drift, limit: 1).first else { return false }
         return newest.id > episodeID && newest.state == .confirmed
-    }
-
-    /// Alertmanager has the resolution: a firing notice still pending (or given up) is moot,
-    /// and counts as delivered (one truth: nothing is left to send for the episode).
-    private func markFiringSuperseded(episodeID: Int64, now: Date) throws {
-        let key = ActionKey.episodeAlert(episodeID: episodeID, notice: .firing).rawValue
-        guard let firing = try store.action(key: key), firing.state != .delivered else { return }
-        try store.markDelivered(id: firing.id, now: now)
-        logger.info("firing notice superseded by the delivered resolution", metadata: ["action": .string(key)])
     }
 }

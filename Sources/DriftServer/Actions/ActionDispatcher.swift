@@ -42,8 +42,7 @@ struct ActionDispatcher: Service {
         var registryPolls: [String: ContinuousClock.Instant] = [:]
         let kinds = outbox.kinds.map(\.rawValue)
         // While the store cannot be read, the loop backs off (250 ms → 30 s) and logs once a minute.
-        let interval = Double(pollInterval.components.seconds) + Double(pollInterval.components.attoseconds) * 1e-18
-        var backoff = FaultBackoff(interval: interval)
+        var backoff = FaultBackoff(interval: pollInterval.seconds)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await outbox.deliverDue()
@@ -114,14 +113,12 @@ struct ActionDispatcher: Service {
         // One truth: Alertmanager has these episodes' alerts, so their firing notices are
         // delivered, whether the outbox is still retrying them or had given them up.
         for episodeID in alerts.map(\.episodeID) {
-            let key = ActionKey.episodeAlert(episodeID: episodeID, notice: .firing).rawValue
             do {
-                if let firing = try service.store.action(key: key), firing.state != .delivered {
-                    try service.store.markDelivered(id: firing.id, now: service.clock())
-                    service.logger.notice("firing notice delivered by the re-send loop", metadata: ["action": .string(key)])
+                if try service.store.markFiringNoticeDelivered(episodeID: episodeID, now: service.clock()) {
+                    service.logger.notice("firing notice delivered by the re-send loop", metadata: ["episode": .stringConvertible(episodeID)])
                 }
             } catch {
-                service.logger.warning("firing notice not marked delivered", metadata: ["action": .string(key), "error": .string("\(error)")])
+                service.logger.warning("firing notice not marked delivered", metadata: ["episode": .stringConvertible(episodeID), "error": .string("\(error)")])
             }
         }
     }
