@@ -8,7 +8,7 @@ import PackageDescription
 //   DriftTabular → DriftCore                  tabular input: CSV, exact number parsing, tables from batches
 //   DriftSimulation → DriftCore, DriftStats   seeded demo and bench data, detection-rate simulations
 //   DriftIngest → DriftCore, DriftTabular     every wire format into ObservationBatch
-//   DriftStore → DriftCore                    the Store protocol and its SQLite backend
+//   DriftStore → DriftCore                    the Store protocol and its backends: SQLite (GRDB), PostgreSQL (postgres-nio)
 //   DriftActions → DriftCore, DriftStore      every outbound call (Alertmanager, Kubernetes, Argo, MLflow,
 //                                             webhooks) and the outbox dispatcher; no Hummingbird, no config file
 //   DriftServer → all of the above but DriftSimulation
@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -62,7 +63,14 @@ let package = Package(
         ),
         .target(
             name: "DriftStore",
-            dependencies: ["DriftCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "DriftCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         // Outbound calls with Codable DTOs, the Action enum and the one outbox dispatcher.
         .target(
@@ -107,7 +115,9 @@ let package = Package(
         .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftStats", "DriftSimulation"]),
         .testTarget(name: "DriftTabularTests", dependencies: ["DriftTabular", "DriftCore"]),
         .testTarget(name: "DriftIngestTests", dependencies: ["DriftIngest", "DriftCore", "DriftTabular", "DriftSimulation"]),
-        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", "DriftCore"]),
+        // Real peers the tests start (a PostgreSQL server), shared by the test targets.
+        .target(name: "DriftTestSupport", path: "Tests/DriftTestSupport"),
+        .testTarget(name: "DriftStoreTests", dependencies: ["DriftStore", "DriftCore", "DriftTestSupport"]),
         .testTarget(name: "DriftActionsTests", dependencies: ["DriftActions", "DriftStore", "DriftCore"]),
         .testTarget(name: "DriftServerTests", dependencies: [
             "DriftServer", "DriftActions", "DriftCore", "DriftStats", "DriftStore", "DriftIngest", "DriftTabular", "DriftSimulation",

@@ -19,6 +19,7 @@ if [ "$mode" = test ]; then
     prometheus                                  # promtool (check metrics, rules) and the alerting end-to-end test
     prometheus-alertmanager                     # the alerting end-to-end test
     chromium                                    # the report page's headless screenshot test
+    postgresql                                  # PostgreSQL 15: the second store backend's tests (initdb/pg_ctl into a temp dir)
     python3-venv                                # the virtualenvs of the Python peers (MLflow, KServe, schemathesis, kubernetes-validate)
   )
 fi

@@ -324,7 +324,7 @@ public struct ActionRecord: Sendable, Equatable {
     }
 }
 
-/// Errors the store raises itself; SQLite errors are wrapped where the context helps.
+/// Errors the store raises itself; SQLite and PostgreSQL errors are wrapped where the context helps.
 public enum DriftStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The database file could not be created or opened (path included).
     case cannotOpen(path: String, reason: String)
@@ -340,6 +340,10 @@ public enum DriftStoreError: Error, Sendable, Equatable, CustomStringConvertible
     case corruptRecord(table: String, key: String, reason: String)
     /// The store cannot work now (disk full, I/O error, locked, read-only): retry later.
     case unavailable(StoreFault, message: String)
+    /// The database was migrated by a newer driftwatch than this one (what to do included).
+    case schemaTooNew(String)
+    /// The database's schema is older than this driftwatch and was not migrated (what to run included).
+    case schemaBehind(String)
 
     public var description: String {
         switch self {
@@ -350,6 +354,8 @@ public enum DriftStoreError: Error, Sendable, Equatable, CustomStringConvertible
         case .notFound(let message): "not found: \(message)"
         case .corruptRecord(let table, let key, let reason): "corrupt record in \(table) (\(key)): \(reason)"
         case .unavailable(let fault, let message): "store unavailable (\(fault.rawValue)): \(message)"
+        case .schemaTooNew(let message): "schema too new: \(message)"
+        case .schemaBehind(let message): "schema behind: \(message)"
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Why the store cannot do its work right now: a condition of the machine, not of the request,
+/// Why the store cannot do its work right now: a condition of the machine or the database
+/// server, not of the request,
 /// so the caller may retry the same request later. Raw values are the `cause` label of
 /// `driftwatch_store_errors_total`.
 public enum StoreFault: String, Sendable, Codable, CaseIterable {
@@ -12,14 +13,18 @@ public enum StoreFault: String, Sendable, Codable, CaseIterable {
     case busy
     /// The database file or its directory became read-only (SQLITE_READONLY).
     case readOnly = "read_only"
+    /// The database server does not answer or closed the connection (PostgreSQL down,
+    /// restarting, failing over, or too many connections).
+    case unreachable
 
     /// What an operator should do, in the words of a problem detail.
     public var remedy: String {
         switch self {
         case .diskFull: "free space on the data directory's filesystem (or grow the volume)"
         case .ioError: "check the data directory's volume (dmesg, the volume's health)"
-        case .busy: "another process holds the database: only one driftwatch may use a data directory"
+        case .busy: "another process holds the database: only one driftwatch may use a SQLite data directory; on PostgreSQL, look for long transactions or too many connections (pg_stat_activity)"
         case .readOnly: "make the data directory writable again (the volume may have been remounted read-only)"
+        case .unreachable: "check that the PostgreSQL server is up and reachable from this replica (pg_isready, its logs)"
         }
     }
 }

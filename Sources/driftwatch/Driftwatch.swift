@@ -8,7 +8,7 @@ struct Driftwatch: AsyncParsableCommand {
         commandName: "driftwatch",
         abstract: "Drift and model-quality monitoring for machine-learning models in production.",
         version: driftwatchVersion,
-        subcommands: [ServeCommand.self, DemoCommand.self, CheckCommand.self, ReportCommand.self, BaselineCommand.self, BenchCommand.self, RemediationCommand.self, ConfigCommand.self, ActionsCommand.self]
+        subcommands: [ServeCommand.self, DemoCommand.self, CheckCommand.self, ReportCommand.self, BaselineCommand.self, BenchCommand.self, RemediationCommand.self, ConfigCommand.self, ActionsCommand.self, MigrateCommand.self]
     )
 }
 

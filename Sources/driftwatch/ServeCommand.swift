@@ -21,6 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host: String?
     @Option(help: "Port (0 = any free port; the chosen one is logged).") var port: Int?
     @Option(name: .customLong("data-dir"), help: "Directory of the SQLite store.") var dataDir: String?
+    @Option(help: "Shared PostgreSQL store of several replicas: postgres://user@host:5432/db[?password_file=FILE|password_env=VAR] (default: SQLite in --data-dir).")
+    var store: String?
     @Option(help: "JSON config file (host, port, data_dir, tokens_file, limits, models).") var config: String?
     @Option(help: "Tokens file: lines of `TOKEN scope[,scope…]` (ingest, read, admin).") var tokens: String?
     @Flag(help: "Allow an open API (no tokens) on a non-loopback address.") var insecure = false
@@ -59,6 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let host { flags.append(("host", .string(host))) }
         if let port { flags.append(("port", .int(port))) }
         if let dataDir { flags.append(("data_dir", .string(dataDir))) }
+        if let store { flags.append(("store", .string(store))) }
         if let tokens { flags.append(("tokens_file", .string(tokens))) }
         if insecure { flags.append(("insecure", .bool(true))) }
         if let publicURL { flags.append(("public_url", .string(publicURL))) }
@@ -88,7 +91,7 @@ func runService(_ cfg: ServerConfiguration, level: Logger.Level,
     }
     try await service.run { channel in
         let port = channel.localAddress?.port ?? cfg.port
-        logger.notice("driftwatch listening", metadata: ["address": .string("http://\(cfg.host):\(port)"), "data_dir": .string(cfg.dataDir)])
+        logger.notice("driftwatch listening", metadata: ["address": .string("http://\(cfg.host):\(port)"), "store": .string(cfg.storeDescription)])
         await onRunning(port)
     }
 }

@@ -9,6 +9,12 @@ public struct ServerConfiguration: Sendable, Codable {
     public var host: String = "127.0.0.1"
     public var port: Int = 8080
     public var dataDir: String = "./driftwatch-data"
+    /// The shared store of several replicas: `postgres://user@host:5432/db[?password_file=…]`
+    /// (``PostgresLocation``). Nil (the default): the embedded SQLite store in `data_dir`.
+    public var store: String?
+    /// On PostgreSQL, apply missing schema migrations at start (under an advisory lock). When
+    /// false, a replica whose schema is behind waits, not ready, until `driftwatch migrate` ran.
+    public var migrateOnStart: Bool = true
     /// File of `TOKEN scope[,scope…]` lines; none = open API (loopback only unless insecure).
     public var tokensFile: String?
     /// Allow listening on a non-loopback address without tokens.
@@ -54,7 +60,7 @@ public struct ServerConfiguration: Sendable, Codable {
     public var kserveWithoutToken: Bool = false
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case host, port, dataDir = "data_dir", tokensFile = "tokens_file", insecure
+        case host, port, dataDir = "data_dir", store, migrateOnStart = "migrate_on_start", tokensFile = "tokens_file", insecure
         case maxBodyBytes = "max_body_bytes", maxDecodedBytes = "max_decoded_bytes", maxBaselineBytes = "max_baseline_bytes"
         case maxInflightIngest = "max_inflight_ingest", maxRowsPerRequest = "max_rows_per_request", maxLabelRows = "max_label_rows"
         case maxKServeValues = "max_kserve_values"
@@ -73,6 +79,8 @@ public struct ServerConfiguration: Sendable, Codable {
         host = try c.value(.host, or: d.host)
         port = try c.value(.port, or: d.port)
         dataDir = try c.value(.dataDir, or: d.dataDir)
+        store = try c.optional(.store)
+        migrateOnStart = try c.value(.migrateOnStart, or: d.migrateOnStart)
         tokensFile = try c.optional(.tokensFile)
         insecure = try c.value(.insecure, or: d.insecure)
         maxBodyBytes = try c.value(.maxBodyBytes, or: d.maxBodyBytes)
@@ -203,6 +211,13 @@ public struct ServerConfiguration: Sendable, Codable {
         }
         guard bodyIdleSeconds <= bodyTimeoutSeconds else { throw ServerConfigError(message: "body_idle_seconds must be ≤ body_timeout_seconds") }
         guard (1...100_000).contains(maxModels) else { throw ServerConfigError(message: "max_models must be 1–100000, got \(maxModels)") }
+        if let store {
+            do {
+                _ = try PostgresLocation(url: store)
+            } catch let e as DriftStoreError {
+                throw ServerConfigError(message: "store: \(e.description.replacingOccurrences(of: "invalid argument: ", with: ""))")
+            }
+        }
         if let publicURL, !isHTTPURL(publicURL) {
             throw ServerConfigError(message: "public_url must be an http(s) URL, got \"\(publicURL)\"")
         }

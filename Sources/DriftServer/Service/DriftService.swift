@@ -90,9 +90,9 @@ public final class DriftService: Sendable {
         }
         self.remediation = try config.remediation.map { try RemediationRuntime(config: $0, publicURL: config.resolvedPublicURL) }
         do {
-            self.store = try SQLiteStore(directory: config.dataDir, durability: config.durability)
+            self.store = try config.openStore(logger: logger)
         } catch {
-            throw ServerConfigError(message: "cannot open the store in \(config.dataDir): \(error)")
+            throw ServerConfigError(message: "cannot open the store \(config.storeDescription): \(error)")
         }
         metrics.buildInfo(version: driftwatchServiceVersion)
         for fault in StoreFault.allCases { metrics.storeError(fault, 0) }

@@ -81,7 +81,7 @@ extension SQLiteStore {
                 var stored = e
                 let arguments: StatementArguments = [
                     e.model, e.state.rawValue, e.openedAt.unixSeconds, e.confirmedAt?.unixSeconds,
-                    e.resolvedAt?.unixSeconds, e.lastWindowSeq, try Self.evidenceJSON(e.evidence),
+                    e.resolvedAt?.unixSeconds, e.lastWindowSeq, try StoredEvidence.json(e.evidence),
                 ]
                 if e.id == 0 {
                     try db.execute(
@@ -143,7 +143,7 @@ extension SQLiteStore {
                 let owner = try String.fetchOne(
                     db, sql: "SELECT model FROM episodes WHERE id = ?", arguments: [t.episodeID])
             else { throw DriftStoreError.notFound("episode \(t.episodeID)") }
-            let evidenceJSON = try Self.evidenceJSON(t.evidence)
+            let evidenceJSON = try StoredEvidence.json(t.evidence)
             guard owner == t.model else {
                 throw DriftStoreError.conflict(
                     "episode \(t.episodeID) belongs to model '\(owner)', not '\(t.model)'")
@@ -171,23 +171,6 @@ extension SQLiteStore {
                     """,
                 arguments: [episodeID]
             ).map(TransitionRecord.init(row:))
-        }
-    }
-}
-
-extension SQLiteStore {
-    /// Evidence is stored as its payload's JSON; the episode's kind says which payload it is.
-    static func evidenceJSON(_ evidence: EpisodeEvidence) throws -> String {
-        switch evidence {
-        case .drift(let t): try StoredJSON.encode(t)
-        case .quality(let q): try StoredJSON.encode(q)
-        }
-    }
-
-    static func evidence(_ json: String, kind: EpisodeKind, table: String, key: @autoclosure () -> String) throws -> EpisodeEvidence {
-        switch kind {
-        case .drift: .drift(try StoredJSON.decode(EpisodeTransition.self, json, table: table, key: key()))
-        case .qualityDegraded: .quality(try StoredJSON.decode(QualityEvidence.self, json, table: table, key: key()))
         }
     }
 }
@@ -242,7 +225,7 @@ extension EpisodeRecord {
             confirmedAt: try row.optionalDate("confirmed_at"),
             resolvedAt: try row.optionalDate("resolved_at"),
             lastWindowSeq: try row.decode(forColumn: "last_window_seq"),
-            evidence: try SQLiteStore.evidence(try row.decode(forColumn: "evidence_json"), kind: kind, table: "episodes", key: key))
+            evidence: try StoredEvidence.decode(try row.decode(forColumn: "evidence_json"), kind: kind, table: "episodes", key: key))
     }
 }
 
@@ -259,7 +242,7 @@ extension TransitionRecord {
             to: try storedEnum(EpisodeState.self, row, "to_state", table: table, key: key),
             at: try row.date("at"),
             windowSeq: try row.decode(forColumn: "window_seq"),
-            evidence: try SQLiteStore.evidence(try row.decode(forColumn: "evidence_json"),
+            evidence: try StoredEvidence.decode(try row.decode(forColumn: "evidence_json"),
                                                kind: try storedEnum(EpisodeKind.self, row, "kind", table: "episodes", key: key),
                                                table: table, key: key))
     }

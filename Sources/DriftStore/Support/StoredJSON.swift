@@ -1,7 +1,7 @@
 import DriftCore
 import Foundation
 
-/// How the SQLite backend keeps domain values in its TEXT columns: JSON with sorted keys
+/// How both backends keep domain values in their text columns: JSON with sorted keys
 /// (stable bytes, so a re-encoded value compares equal). Decoding never falls back: a value
 /// that does not decode is ``DriftStoreError/corruptRecord(table:key:reason:)`` naming the table
 /// and the row, so a damaged row is found instead of silently switching a feature off.
@@ -33,6 +33,24 @@ enum StoredJSON {
             return "\(path(c.codingPath + [k])): missing"
         @unknown default:
             return "\(error)"
+        }
+    }
+}
+
+/// How both backends keep an episode's or transition's evidence: its payload's JSON; the
+/// episode's kind says which payload it is.
+enum StoredEvidence {
+    static func json(_ evidence: EpisodeEvidence) throws -> String {
+        switch evidence {
+        case .drift(let t): try StoredJSON.encode(t)
+        case .quality(let q): try StoredJSON.encode(q)
+        }
+    }
+
+    static func decode(_ json: String, kind: EpisodeKind, table: String, key: @autoclosure () -> String) throws -> EpisodeEvidence {
+        switch kind {
+        case .drift: .drift(try StoredJSON.decode(EpisodeTransition.self, json, table: table, key: key()))
+        case .qualityDegraded: .quality(try StoredJSON.decode(QualityEvidence.self, json, table: table, key: key()))
         }
     }
 }
