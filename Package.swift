@@ -121,6 +121,7 @@ let package = Package(
         .testTarget(name: "DriftActionsTests", dependencies: ["DriftActions", "DriftStore", "DriftCore"]),
         .testTarget(name: "DriftServerTests", dependencies: [
             "DriftServer", "DriftActions", "DriftCore", "DriftStats", "DriftStore", "DriftIngest", "DriftTabular", "DriftSimulation",
+            "DriftTestSupport",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Metrics", package: "swift-metrics"),
