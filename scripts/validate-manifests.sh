@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Validates Kubernetes manifests offline: driftwatch's own (deploy/*.yaml, and the overlays beside
-# deploy/ — deploy-*/, i.e. deploy-ha/ — rendered) and any given files,
+# Validates Kubernetes manifests offline: driftwatch's own (deploy/*.yaml) and any given files,
 # e.g. the manifests `driftwatch remediation render` writes (Jobs, Deployments, Services,
 # InferenceServices, Argo Workflows or Argo Server submit bodies; YAML or JSON, several documents
 # per file, a JSON array, or a v1 List).
@@ -8,13 +7,11 @@
 #   scripts/validate-manifests.sh [--files-only] [--patch FILE]... [FILE|-]...
 #
 #   FILE          also validate FILE ("-" = standard input)
-#   --files-only  skip deploy/ and the overlays (only the given files)
+#   --files-only  skip deploy/ (only the given files)
 #   --patch FILE  FILE holds merge patches (e.g. the canary patch of an InferenceService): each
 #                 document needs apiVersion and kind; required fields are not required
 #   K8S_VERSION   Kubernetes version of the built-in schemas (default: kubernetes-validate's newest)
 #   PROMTOOL      promtool to use (default: promtool on PATH)
-#   KUBECTL       kubectl to render kustomizations with (default: kubectl on PATH; none: the
-#                 built-in renderer)
 #
 # Checks, per document:
 #  (a) built-in kinds: `kubernetes-validate --strict` (unknown fields are errors);
@@ -30,15 +27,7 @@
 #      exactly one predictor, ServiceMonitor endpoints against the Services, the tokens Secret's
 #      format, the ConfigMap's driftwatch.json through `driftwatch config check` (every unknown
 #      key, type error and invalid setting), no cluster-wide RBAC, the hardening of driftwatch's
-#      own pod, and that kustomization.yaml lists the manifests;
-#  (f) each overlay deploy-*/ (deploy-ha/): its kustomization lists its files and renders
-#      (`kubectl kustomize`, or without kubectl a built-in renderer of resources, namespace and
-#      `$patch: delete` patches, which refuses anything else), and the rendered documents pass
-#      (a)-(e) among themselves; and, there or anywhere: a Deployment of driftwatch needs the
-#      PostgreSQL store (--store or DRIFTWATCH_STORE), a postgres:// URL (a Secret's value or
-#      the store) as driftwatch parses it, its password_file under a volumeMount of the Secret
-#      key, its password_env in the env, a PodDisruptionBudget that selects a workload's pods
-#      and leaves one evictable.
+#      own pod, and that kustomization.yaml lists the manifests.
 #   DRIFTWATCH_BIN  driftwatch binary for the config check (default: from `swift build --show-bin-path`;
 #                 build first)
 #

@@ -1,7 +1,6 @@
 """(c), (d), (e): what the schemas cannot say — pods (restartPolicy, GPUs, hardening),
 InferenceServices, ServiceMonitors against Services, PrometheusRule against rules/, RBAC, the
-tokens Secret, logger targets, the PostgreSQL store's URL and its wiring (deploy-ha/),
-PodDisruptionBudgets against the workloads, and the kustomizations (deploy/ and the overlays)."""
+tokens Secret, logger targets and the kustomization's file list."""
 import glob
 import json
 import os
@@ -10,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from urllib.parse import parse_qsl, urlsplit, urlparse
+from urllib.parse import urlparse
 
 import yaml
 
@@ -18,7 +17,6 @@ from . import context as ctx
 from .context import GPU
 from .documents import StrictLoader
 from .driftwatch_config import config_check
-from . import kustomize
 from .report import fail, file_labels, file_order
 from .schemas import cr_validator, schema_errors
 from .util import as_dict, as_list, dig, jpath, label_of, FRAMEWORKS
@@ -166,8 +164,7 @@ def check_pods(obj, display, label, patch):
 def check_statefulset(obj, display, label, patch):
     r = dig(obj, "spec", "replicas")
     if r is not None and r != 1:
-        fail(display, label, f"spec.replicas: {r}: driftwatch's SQLite store has a single writer, a StatefulSet runs exactly 1 replica "
-                             "(several replicas: a Deployment on the PostgreSQL store, deploy-ha/)")
+        fail(display, label, f"spec.replicas: {r}: driftwatch's SQLite store has a single writer, a StatefulSet runs exactly 1 replica")
 
 def check_driftwatch_pod(obj, display, label):
     """The hardening of driftwatch's own workload (label app.kubernetes.io/name: driftwatch)."""
@@ -179,13 +176,6 @@ def check_driftwatch_pod(obj, display, label):
         fail(display, label, "spec.volumeClaimTemplates: driftwatch's store needs a persistent volume")
     for i, c in enumerate(as_list(pod.get("containers"))):
         w, sc = f"spec.template.spec.containers[{i}]", as_dict(as_dict(c).get("securityContext"))
-        if obj.get("kind") == "Deployment" and as_dict(c).get("name") == "driftwatch":
-            src = store_source(c)
-            if src is None:
-                fail(display, label, f"{w}: a Deployment's replicas share no volume: driftwatch needs the PostgreSQL store "
-                                     "(--store postgres://… or DRIFTWATCH_STORE; deploy-ha/), or is the StatefulSet of deploy/")
-            elif src[0] == "literal" and not is_postgres_url(src[1]):
-                fail(display, label, f"{w}: store {src[1]!r} is not a postgres:// URL: a Deployment's replicas need the shared PostgreSQL store")
         if not (sc.get("runAsNonRoot") is True or (psc.get("runAsNonRoot") is True and sc.get("runAsNonRoot") is not False)):
             fail(display, label, f"{w}: runAsNonRoot must be true")
         if sc.get("readOnlyRootFilesystem") is not True:
@@ -419,38 +409,25 @@ def check_logger_targets(obj, display, label, docs):
         if port not in ports:
             fail(display, label, f"spec.{comp}.logger.url: Service {m.group(1)} has no port {port} (has {ports})")
 
-def kustomization_files_problems(directory):
-    """(problems, resources, patches) of a kustomization's file list: every resource and patch
-    file exists, and every *.yaml beside it is listed (or named *example*)."""
-    try:
-        k = kustomize.load_kustomization(directory)
-    except kustomize.RenderError as e:
-        return [str(e)], 0, 0
-    problems = []
-    resources = [r for r in as_list(k.get("resources")) if isinstance(r, str)]
-    for r in resources:
-        if not os.path.exists(os.path.join(directory, r)):
-            problems.append(f"resources: {r} does not exist")
-    patch_files = [p["path"] for p in as_list(k.get("patches")) if isinstance(p, dict) and isinstance(p.get("path"), str)]
-    for r in patch_files:
-        if not os.path.exists(os.path.join(directory, r)):
-            problems.append(f"patches: {r} does not exist")
-    listed = kustomize.referenced_files(directory)
-    for p in sorted(glob.glob(os.path.join(directory, "*.yaml")) + glob.glob(os.path.join(directory, "*.yml"))):
-        b = os.path.basename(p)
-        if b not in kustomize.KUSTOMIZATION_FILES and os.path.normpath(p) not in listed and "example" not in b:
-            problems.append(f"resources: {b} is not listed (list it, or name it *example*)")
-    return problems, len(resources), len(as_list(k.get("patches")))
-
 def check_kustomization():
-    """deploy/kustomization.yaml: its file list, and that it builds (when kubectl is there)."""
+    kpath = os.path.join(ctx.deploy_dir, "kustomization.yaml")
     display = "deploy/kustomization.yaml"
     file_order.append(display)
-    problems, nres, _ = kustomization_files_problems(ctx.deploy_dir)
-    for m in problems:
-        fail(display, None, m)
-    note = f"{nres} resources"
-    kubectl = kustomize.kubectl_path()
+    try:
+        k = as_dict(yaml.load(open(kpath), Loader=StrictLoader))
+    except (OSError, yaml.YAMLError) as e:
+        fail(display, None, f"cannot read: {e}")
+        return
+    resources = [r for r in as_list(k.get("resources")) if isinstance(r, str)]
+    for r in resources:
+        if not os.path.exists(os.path.join(ctx.deploy_dir, r)):
+            fail(display, None, f"resources: {r} does not exist")
+    for p in sorted(glob.glob(os.path.join(ctx.deploy_dir, "*.yaml"))):
+        b = os.path.basename(p)
+        if b != "kustomization.yaml" and b not in resources and "example" not in b:
+            fail(display, None, f"resources: {b} is not listed (list it, or name it *example*)")
+    note = f"{len(resources)} resources"
+    kubectl = shutil.which("kubectl")
     if kubectl:
         try:
             r = subprocess.run([kubectl, "kustomize", ctx.deploy_dir], capture_output=True, text=True, timeout=120)
@@ -461,34 +438,8 @@ def check_kustomization():
         except subprocess.TimeoutExpired:
             fail(display, None, "kubectl kustomize timed out")
     else:
-        try:
-            kustomize.build(ctx.deploy_dir)
-            note += "; builds (built-in renderer, kubectl not found)"
-        except kustomize.Unsupported as e:
-            note += f"; kubectl not found, build not tried ({e})"
-        except kustomize.RenderError as e:
-            fail(display, None, f"does not build: {e}")
+        note += "; kubectl not found, build not tried"
     file_labels[display] = [f"Kustomization: {note}"]
-
-def check_overlay(directory, display):
-    """An overlay (deploy-*/): its file list, then its rendered documents, or None when it does not
-    render (the failures are reported under `display`, its kustomization.yaml)."""
-    file_order.append(display)
-    file_labels[display] = ["Kustomization"]
-    problems, nres, npatches = kustomization_files_problems(directory)
-    for m in problems:
-        fail(display, None, m)
-    try:
-        kustomize.load_kustomization(directory)
-    except kustomize.RenderError:
-        return None  # reported above
-    try:
-        docs, how = kustomize.render(directory)
-    except kustomize.RenderError as e:
-        fail(display, None, str(e))
-        return None
-    file_labels[display] = [f"Kustomization: {nres} resources, {npatches} patches; rendered by {how}, {len(docs)} documents"]
-    return docs
 
 
 def check_config_map(obj, display, label, driftwatch):
@@ -515,205 +466,3 @@ def check_config_map(obj, display, label, driftwatch):
         p = urlparse(str(u))
         if p.scheme not in ("http", "https") or not p.hostname:
             fail(display, label, f"data.driftwatch.json: {u!r} is not an http(s) URL")
-
-
-# ---------------------------------------------------------------- (e) the PostgreSQL store (deploy-ha/)
-
-STORE_ENV = "DRIFTWATCH_STORE"
-SSL_MODES = ("disable", "prefer", "require")
-
-def is_postgres_url(text):
-    return isinstance(text, str) and text.startswith(("postgres://", "postgresql://"))
-
-def store_source(container):
-    """Where a driftwatch container's store comes from: ("literal", URL) from `--store` (which wins)
-    or a DRIFTWATCH_STORE value, ("secret", name, key) from DRIFTWATCH_STORE's secretKeyRef, or
-    ("other",) for another valueFrom; None without a store (the SQLite store in data_dir)."""
-    c = as_dict(container)
-    args = [a for a in as_list(c.get("command"))[1:] + as_list(c.get("args")) if isinstance(a, str)]
-    for i, a in enumerate(args):
-        if a.startswith("--store="):
-            return ("literal", a[len("--store="):])
-        if a == "--store" and i + 1 < len(args):
-            return ("literal", args[i + 1])
-    for e in as_list(c.get("env")):
-        e = as_dict(e)
-        if e.get("name") != STORE_ENV:
-            continue
-        if e.get("value") is not None:
-            return ("literal", str(e["value"]))
-        ref = dig(e, "valueFrom", "secretKeyRef")
-        if isinstance(ref, dict) and ref.get("name") and ref.get("key"):
-            return ("secret", ref["name"], ref["key"])
-        return ("other",)
-    return None
-
-def store_url_problems(url):
-    """What driftwatch would refuse in a store URL (PostgresLocation), short of reading the password file."""
-    if not is_postgres_url(url):
-        return [f"{url!r} is not postgres://user@host:5432/database"]
-    u = urlsplit(url)
-    out = []
-    if not u.hostname:
-        out.append("has no host (postgres://user@HOST:5432/database)")
-    if not u.username:
-        out.append("has no user (postgres://USER@host:5432/database)")
-    db = u.path.lstrip("/")
-    if not db or "/" in db:
-        out.append("has no database name (postgres://user@host:5432/DATABASE)")
-    try:
-        port = u.port
-    except ValueError:
-        port = -1
-    if port is not None and not 1 <= port <= 65535:
-        out.append("port is not in 1…65535")
-    passwords = 1 if u.password is not None else 0
-    for name, value in parse_qsl(u.query, keep_blank_values=True):
-        if name == "sslmode" and value not in SSL_MODES:
-            out.append(f"sslmode={value} is not one of {', '.join(SSL_MODES)}")
-        elif name == "pool" and not (value.isdigit() and 1 <= int(value) <= 64):
-            out.append(f"pool={value} is not a number of connections in 1…64")
-        elif name in ("password_file", "password_env"):
-            passwords += 1
-            if not value:
-                out.append(f"{name} is empty")
-        elif name not in ("sslmode", "pool"):
-            out.append(f"parameter {name!r} is unknown (known: sslmode, password_file, password_env, pool)")
-    if passwords > 1:
-        out.append("gives the password twice: use one of the URL's password, password_file or password_env")
-    return out
-
-def check_store_secret(obj, display, label):
-    """A Secret value that is a postgres:// URL: what driftwatch's store would refuse."""
-    for key, value in sorted(secret_values(obj).items()):
-        if isinstance(value, str) and is_postgres_url(value.strip()):
-            for m in store_url_problems(value.strip()):
-                fail(display, label, f"{key}: store URL {m}")
-
-def _secret_in(docs, name, namespace):
-    for d in docs:
-        if d.get("kind") == "Secret" and dig(d, "metadata", "name") == name \
-                and dig(d, "metadata", "namespace") in (namespace, None):
-            return d
-    return None
-
-def check_store_wiring(obj, display, label, docs):
-    """A driftwatch workload's store URL against what the pod has: the Secret and key DRIFTWATCH_STORE
-    reads (when that Secret is being validated), the file password_file names under a volumeMount
-    (a Secret's key, when the Secret is being validated), the variable password_env names."""
-    if dig(obj, "metadata", "labels", "app.kubernetes.io/name") != "driftwatch":
-        return
-    ns = dig(obj, "metadata", "namespace")
-    pod = as_dict(dig(obj, "spec", "template", "spec"))
-    volumes = {as_dict(v).get("name"): as_dict(v) for v in as_list(pod.get("volumes"))}
-    for i, c in enumerate(as_list(pod.get("containers"))):
-        c, w = as_dict(c), f"spec.template.spec.containers[{i}]"
-        src = store_source(c)
-        if src is None or src[0] == "other":
-            continue
-        if src[0] == "secret":
-            sec = _secret_in(docs, src[1], ns)
-            if sec is None:
-                continue  # created outside these manifests
-            url = secret_values(sec).get(src[2])
-            if url is None:
-                fail(display, label, f"{w}.env {STORE_ENV}: Secret {src[1]} has no key {src[2]!r}")
-                continue
-            url = url.strip()
-        else:
-            url = src[1]
-            if is_postgres_url(url):
-                for m in store_url_problems(url):
-                    fail(display, label, f"{w}: store URL {m}")
-        if not is_postgres_url(url) or store_url_problems(url):
-            continue  # reported where the URL is (the Secret's check, above, or check_driftwatch_pod)
-        for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
-            if name == "password_env" and value:
-                names = {as_dict(e).get("name") for e in as_list(c.get("env"))}
-                if value not in names and not c.get("envFrom"):
-                    fail(display, label, f"{w}: the store URL's password_env={value} is not in the container's env")
-            if name == "password_file" and value:
-                problem = _password_file_problem(value, c, volumes, docs, ns)
-                if problem:
-                    fail(display, label, f"{w}: the store URL's password_file {value}: {problem}")
-
-def _password_file_problem(path, container, volumes, docs, ns):
-    best, rel = None, None
-    for m in as_list(container.get("volumeMounts")):
-        m = as_dict(m)
-        mp = str(m.get("mountPath") or "").rstrip("/")
-        if m.get("subPath"):
-            if path == mp:
-                best, rel = m, m["subPath"]
-        elif path.startswith(mp + "/") and (best is None or len(mp) > len(str(best.get("mountPath")).rstrip("/"))):
-            best, rel = m, path[len(mp) + 1:]
-    if best is None:
-        return "is under none of the container's volumeMounts (mount the Secret holding the password there)"
-    vol = volumes.get(best.get("name"))
-    if vol is None:
-        return None  # the volumeMount names no volume: kubernetes-validate cannot tell, the API server will
-    sources = []
-    if isinstance(vol.get("secret"), dict):
-        sources.append((vol["secret"].get("secretName"), vol["secret"].get("items")))
-    elif isinstance(vol.get("projected"), dict):
-        for s in as_list(vol["projected"].get("sources")):
-            if isinstance(as_dict(s).get("secret"), dict):
-                sources.append((s["secret"].get("name"), s["secret"].get("items")))
-            elif as_dict(s):
-                return None  # a ConfigMap, downward API or token source may hold it
-    else:
-        return None  # not a Secret volume (CSI secrets store, emptyDir filled by an init container…)
-    for name, items in sources:
-        if items:
-            keys = {as_dict(it).get("path"): as_dict(it).get("key") for it in as_list(items)}
-            if rel not in keys:
-                continue
-            key = keys[rel]
-        else:
-            key = rel
-        sec = _secret_in(docs, name, ns)
-        if sec is None or key in secret_values(sec):
-            return None
-        return f"Secret {name} (volume {best.get('name')}) has no key {key!r}"
-    return f"volume {best.get('name')} (mounted at {best.get('mountPath')}) has no file {rel!r}"
-
-# ---------------------------------------------------------------- (e) PodDisruptionBudgets
-
-def _scaled(value, total):
-    """An IntOrString of a PDB against `total` pods (percentages round up, as the API server does)."""
-    import math
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    m = re.fullmatch(r"([0-9]+)%", str(value))
-    return math.ceil(total * int(m.group(1)) / 100) if m else None
-
-def check_pdb(obj, display, label, docs):
-    """Its selector against the workloads being validated: it must select one, and leave one pod
-    evictable (else no node holding one can be drained)."""
-    spec = as_dict(obj.get("spec"))
-    if spec.get("minAvailable") is not None and spec.get("maxUnavailable") is not None:
-        fail(display, label, "spec: minAvailable and maxUnavailable exclude each other")
-        return
-    ns = dig(obj, "metadata", "namespace")
-    workloads = [d for d in docs if d.get("kind") in ("Deployment", "StatefulSet", "ReplicaSet")
-                 and dig(d, "metadata", "namespace") in (ns, None)]
-    if not workloads or spec.get("selector") is None:
-        return
-    matched = [d for d in workloads if selector_matches(spec["selector"], dig(d, "spec", "template", "metadata", "labels"))]
-    if not matched:
-        fail(display, label, "spec.selector: selects the pods of none of the workloads being validated "
-                             f"({', '.join(label_of(d) for d in workloads)})")
-        return
-    replicas = sum(r if isinstance(r, int) else 1 for r in (dig(d, "spec", "replicas") for d in matched))
-    names = ", ".join(label_of(d) for d in matched)
-    if spec.get("minAvailable") is not None:
-        n = _scaled(spec["minAvailable"], replicas)
-        if n is not None and n >= replicas:
-            fail(display, label, f"spec.minAvailable: {spec['minAvailable']} of {replicas} replica(s) ({names}): "
-                                 "no pod may ever be evicted, node drains block (lower it, or add replicas)")
-    if spec.get("maxUnavailable") is not None:
-        n = _scaled(spec["maxUnavailable"], replicas)
-        if n is not None and n < 1:
-            fail(display, label, f"spec.maxUnavailable: {spec['maxUnavailable']}: no pod may ever be evicted, node drains block")

@@ -7,9 +7,8 @@ import sys
 from . import context as ctx
 from . import report
 from .checks import (SUBMIT_KEYS, check_argo_submit, check_config_map, check_driftwatch_pod, check_isvc,
-                     check_kustomization, check_logger_targets, check_overlay, check_pdb, check_pods,
-                     check_prometheusrule, check_rbac, check_servicemonitor, check_statefulset, check_store_secret,
-                     check_store_wiring, check_tokens_secret)
+                     check_kustomization, check_logger_targets, check_pods, check_prometheusrule, check_rbac,
+                     check_servicemonitor, check_statefulset, check_tokens_secret)
 from .documents import load_documents
 from .driftwatch_config import DriftwatchNotFound, find_driftwatch
 from .report import fail, failures, file_labels, file_order
@@ -54,16 +53,6 @@ def deploy_inputs(root):
     return out
 
 
-def overlay_dirs(root):
-    """The overlays beside deploy/: deploy-*/ holding a kustomization (deploy-ha/), as (path, relative path).
-    They are not in deploy/ because kustomize refuses a base that contains its overlay."""
-    out = []
-    for p in sorted(glob.glob(os.path.join(root, "deploy-*", "kustomization.yaml"))):
-        d = os.path.dirname(p)
-        out.append((d, os.path.relpath(d, root)))
-    return out
-
-
 def main(argv):
     """Validates; returns the exit status (0 valid, 1 a failure, 2 usage or set-up error)."""
     if len(argv) < 1:
@@ -99,9 +88,7 @@ def main(argv):
 
 
 def _run(inputs, files_only, driftwatch):
-    # (obj, display, label, patch, path, group): the documents checked against each other (Services,
-    # Secrets, workloads) are those of one group — deploy/ and the FILEs, or one overlay's build.
-    all_docs = []
+    all_docs = []  # (obj, display, label, patch, path)
     for path, display, patch in inputs:
         file_order.append(display)
         file_labels.setdefault(display, [])
@@ -120,32 +107,10 @@ def _run(inputs, files_only, driftwatch):
             else:
                 label = label_of(obj) if obj.get("kind") else f"document {n + 1}"
             file_labels[display].append(label)
-            all_docs.append((obj, display, label, patch, path, ""))
-    if not files_only:
-        check_kustomization()
-        # Each overlay rendered (kubectl kustomize, or the built-in renderer) and its documents
-        # validated like deploy/'s, as one group of their own.
-        for directory, rel in overlay_dirs(ctx.ROOT):
-            docs = check_overlay(directory, f"{rel}/kustomization.yaml")
-            if docs is None:
-                continue
-            display = f"{rel} (kustomize build)"
-            file_order.append(display)
-            file_labels.setdefault(display, [])
-            for n, obj in enumerate(docs):
-                if not isinstance(obj, dict):
-                    fail(display, f"document {n + 1}", "is not a mapping")
-                    continue
-                label = label_of(obj) if obj.get("kind") else f"document {n + 1}"
-                file_labels[display].append(label)
-                all_docs.append((obj, display, label, False, None, rel))
+            all_docs.append((obj, display, label, patch, path))
 
-    groups = {}
-    for d in all_docs:
-        if not d[3]:
-            groups.setdefault(d[5], []).append(d[0])
-    for obj, display, label, patch, path, group in all_docs:
-        full_docs = groups.get(group, [])
+    full_docs = [d[0] for d in all_docs if not d[3]]
+    for obj, display, label, patch, path in all_docs:
         if "kind" not in obj and all(k in obj for k in SUBMIT_KEYS):
             check_argo_submit(obj, display, label, patch)
             continue
@@ -163,9 +128,6 @@ def _run(inputs, files_only, driftwatch):
             check_statefulset(obj, display, label, patch)
         if kind in ("StatefulSet", "Deployment") and not patch:
             check_driftwatch_pod(obj, display, label)
-            check_store_wiring(obj, display, label, full_docs)
-        if kind == "PodDisruptionBudget" and not patch:
-            check_pdb(obj, display, label, full_docs)
         if kind == "InferenceService":
             check_isvc(obj, display, label, patch)
             check_logger_targets(obj, display, label, full_docs)
@@ -177,9 +139,11 @@ def _run(inputs, files_only, driftwatch):
             check_rbac(obj, display, label)
         if kind == "Secret" and not patch:
             check_tokens_secret(obj, display, label)
-            check_store_secret(obj, display, label)
         if kind == "ConfigMap":
             check_config_map(obj, display, label, driftwatch())
+
+    if not files_only:
+        check_kustomization()
 
 
     failed_files = []
