@@ -127,6 +127,6 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
         // Runs the built executable end to end (exit codes, output formats, errors).
-        .testTarget(name: "driftwatchTests", dependencies: ["driftwatch", "DriftCore", "DriftSimulation"]),
+        .testTarget(name: "driftwatchTests", dependencies: ["driftwatch", "DriftCore", "DriftSimulation", "DriftTestSupport"]),
     ]
 )

@@ -344,6 +344,8 @@ public enum DriftStoreError: Error, Sendable, Equatable, CustomStringConvertible
     case schemaTooNew(String)
     /// The database's schema is older than this driftwatch and was not migrated (what to run included).
     case schemaBehind(String)
+    /// Another process took over the database this one served: it must not write again.
+    case fenced(String)
 
     public var description: String {
         switch self {
@@ -356,6 +358,7 @@ public enum DriftStoreError: Error, Sendable, Equatable, CustomStringConvertible
         case .unavailable(let fault, let message): "store unavailable (\(fault.rawValue)): \(message)"
         case .schemaTooNew(let message): "schema too new: \(message)"
         case .schemaBehind(let message): "schema behind: \(message)"
+        case .fenced(let message): "fenced: \(message)"
         }
     }
 }

@@ -102,6 +102,10 @@ func fixed1(_ x: Double) -> String {
     String((x * 10).rounded() / 10)
 }
 
+func fixed2(_ x: Double) -> String {
+    String((x * 100).rounded() / 100)
+}
+
 /// Writes a numeric table as CSV (missing = empty field), buffered.
 func writeCSV(_ table: Table, to path: String) throws {
     guard FileManager.default.createFile(atPath: path, contents: nil),

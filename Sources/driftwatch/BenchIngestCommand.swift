@@ -33,6 +33,8 @@ struct BenchIngestCommand: AsyncParsableCommand {
     @Option(help: "Output: text or json.") var format: BenchFormat = .text
     @Flag(name: .customLong("no-ids"), help: "Send no prediction ids (no id index writes).") var noIDs = false
     @Flag(name: .customLong("unique-ids"), help: "protobuf only: a fresh id for every row sent (as real traffic), instead of 16 batches' ids repeated.") var uniqueIDs = false
+    @Option(help: "Store on PostgreSQL (postgres://…, an empty database) instead of SQLite in a temporary directory; its server's CPU is measured when it runs on this machine.")
+    var store: String?
 
     func run() async throws {
         let chosen = formats == "all" ? ["rows", "columnar", "ndjson", "protobuf"] : splitList(formats)
@@ -44,6 +46,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         var cfg = ServerConfiguration()
         cfg.port = 0
         cfg.dataDir = dir
+        cfg.store = store
         cfg.maxInflightIngest = max(64, concurrency * 2)
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
@@ -87,7 +90,12 @@ struct BenchIngestCommand: AsyncParsableCommand {
                     return Data(encodeBatchForStorage(b))
                 }
             }
+            let cpuBefore = CPUTime.now()
             var r = try await load(base: base, format: f, bodies: bodies, fresh: fresh)
+            let cpu = CPUTime.now() - cpuBefore
+            let thousands = Double(max(r.observations, 1)) / 1000
+            r.processCPUMsPer1000 = cpu.process * 1000 / thousands
+            r.postgresCPUMsPer1000 = store == nil ? nil : cpu.postgres * 1000 / thousands
             r.rssAfterMiB = residentMiB()
             results.append(r)
         }
@@ -104,10 +112,13 @@ struct BenchIngestCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(object), as: UTF8.self))
         case .text:
-            print("driftwatch bench ingest — \(batchRows)-row batches × 30 features, \(concurrency) senders, \(Int(duration)) s per format, durable (SQLite WAL)")
+            let durable = store == nil ? "durable (SQLite WAL)" : "committed in PostgreSQL"
+            print("driftwatch bench ingest — \(batchRows)-row batches × 30 features, \(concurrency) senders, \(Int(duration)) s per format, \(durable)")
             for r in results {
                 let fmt = r.format.padding(toLength: 9)
                 print("  \(fmt) \(Int(r.observationsPerS)) obs/s   p50 \(fixed1(r.p50Ms)) ms   p99 \(fixed1(r.p99Ms)) ms   (\(r.requests) requests, \(r.errors) errors, RSS \(fixed1(r.rssAfterMiB ?? 0)) MiB)")
+                let postgres = r.postgresCPUMsPer1000.map { ", PostgreSQL \(fixed2($0)) ms" } ?? ""
+                print("  \(String(repeating: " ", count: 9)) CPU per 1,000 observations: this process \(fixed2(r.processCPUMsPer1000 ?? 0)) ms (service and load generator)\(postgres)")
             }
             print("  resident memory: \(fixed1(rssBefore)) MiB before, \(fixed1(rssAfter)) MiB after")
         }
@@ -213,6 +224,39 @@ func residentMiB() -> Double {
     return 0
 }
 
+/// CPU seconds used so far by this process and by every PostgreSQL server process on the machine.
+struct CPUTime {
+    var process: Double
+    var postgres: Double
+
+    static func now() -> CPUTime {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let process = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return CPUTime(process: process, postgres: postgresSeconds())
+    }
+
+    static func - (a: CPUTime, b: CPUTime) -> CPUTime { CPUTime(process: a.process - b.process, postgres: a.postgres - b.postgres) }
+
+    /// utime + stime of every process named `postgres` (/proc/PID/stat fields 14 and 15, in clock ticks).
+    private static func postgresSeconds() -> Double {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var total = 0.0
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(entry) != nil {  // no /proc: nothing to add
+            guard let h = FileHandle(forReadingAtPath: "/proc/\(entry)/stat"), let data = try? h.readToEnd() else { continue }  // the process ended
+            let text = String(decoding: data, as: UTF8.self)
+            guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"),
+                  text[text.index(after: open)..<close] == "postgres" else { continue }
+            let fields = text[text.index(after: close)...].split(separator: " ")
+            // After the command: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            total += (user + system) / ticks
+        }
+        return total
+    }
+}
+
 /// One format's figures of `driftwatch bench ingest --format json`.
 struct IngestBenchResult: Encodable {
     var format: String
@@ -225,9 +269,14 @@ struct IngestBenchResult: Encodable {
     var bytesPerRequest: Int
     var uniqueIDs: Bool
     var rssAfterMiB: Double?
+    /// CPU of this process (the service and the in-process load generator) per 1,000 observations.
+    var processCPUMsPer1000: Double?
+    /// CPU of the PostgreSQL server's processes on this machine per 1,000 observations (nil on SQLite).
+    var postgresCPUMsPer1000: Double?
     enum CodingKeys: String, CodingKey {
         case format, requests, errors, observations, observationsPerS = "observations_per_s", p50Ms = "p50_ms", p99Ms = "p99_ms"
         case bytesPerRequest = "bytes_per_request", uniqueIDs = "unique_ids", rssAfterMiB = "rss_after_mib"
+        case processCPUMsPer1000 = "process_cpu_ms_per_1000", postgresCPUMsPer1000 = "postgres_cpu_ms_per_1000"
     }
 }
 

@@ -79,6 +79,11 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return p.response
         } catch DriftStoreError.unavailable(let fault, let message) {
             return Problem.storeUnavailable(fault, message: message).response
+        } catch DriftStoreError.fenced(let message) {
+            // This process is stepping down; the replica that took over answers the retry.
+            var p = Problem(.serviceUnavailable, "\(message); retry: another driftwatch serves this database now")
+            p.headers[.retryAfter] = "2"
+            return p.response
         } catch DriftStoreError.unknownModel(let name) {
             // The model was deleted while this request was being handled (a DELETE racing it).
             return Problem.notFound("no model named \"\(name)\": it was deleted while this request was being handled; create it with PUT /v1/models/\(name)").response

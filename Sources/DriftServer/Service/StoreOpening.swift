@@ -25,11 +25,25 @@ extension ServerConfiguration {
         let location = try PostgresLocation(url: url)
         var storeLogger = logger
         storeLogger[metadataKey: "store"] = "\(location)"
-        if migrateOnStart { return try PostgresStore(location: location, migrate: true, logger: storeLogger) }
+        let store = try openPostgres(location, logger: storeLogger)
+        // One serving process per database until replicas share models: a second replica is a
+        // hot standby that waits here, not listening (so not ready), and takes over when the
+        // holder dies. A process that finds itself replaced exits: its state is stale.
+        try store.serveExclusively(
+            waiting: { logger.notice("standby: another driftwatch serves \(location); taking over when it stops") },
+            fenced: { message in
+                logger.critical("stepping down: \(message)")
+                exit(75)
+            })
+        return store
+    }
+
+    private func openPostgres(_ location: PostgresLocation, logger: Logger) throws -> PostgresStore {
+        if migrateOnStart { return try PostgresStore(location: location, migrate: true, logger: logger) }
         var warned = false
         while true {
             do {
-                return try PostgresStore(location: location, migrate: false, logger: storeLogger)
+                return try PostgresStore(location: location, migrate: false, logger: logger)
             } catch DriftStoreError.schemaBehind(let message) {
                 if !warned { logger.warning("not ready: \(message)") }
                 warned = true

@@ -19,13 +19,15 @@ import PostgresNIO
 /// A connection the server closed (a restart, a failover) is dropped when it is returned and
 /// replaced by a new one on the next borrow, so the store recovers without a restart.
 final class PostgresConnectionPool: @unchecked Sendable {
-    // @unchecked Sendable is safe: `idle`, `open`, `closed` and `nextID` are read and written
+    // @unchecked Sendable is safe: `idle`, `open`, `closed`, `nextID` and `connecting` are read and written
     // only while `condition` is locked; the other stored properties are immutable and Sendable.
     private let condition = NSCondition()
     private var idle: [PostgresConnection] = []
     private var open = 0
     private var closed = false
     private var nextID = 0
+    /// Dedicated connections being opened right now.
+    private var connecting = 0
     private let capacity: Int
     private let group: MultiThreadedEventLoopGroup
     private let configuration: PostgresConnection.Configuration
@@ -104,6 +106,24 @@ final class PostgresConnectionPool: @unchecked Sendable {
         }
     }
 
+    /// A connection outside the pool, for the caller to keep and close (the serve lock's).
+    /// Counted while in flight, so that ``close()`` does not shut the event loops down under it.
+    func makeDedicatedConnection() throws -> PostgresConnection {
+        let id: Int = try condition.withLock {
+            guard !closed else { throw DriftStoreError.unavailable(.unreachable, message: "the PostgreSQL store is closed") }
+            nextID += 1
+            connecting += 1
+            return nextID
+        }
+        defer {
+            condition.withLock {
+                connecting -= 1
+                condition.broadcast()
+            }
+        }
+        return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: logger).wait()
+    }
+
     private func giveBack(_ connection: PostgresConnection) {
         condition.lock()
         if connection.isClosed || closed {
@@ -129,6 +149,10 @@ final class PostgresConnectionPool: @unchecked Sendable {
         idle = []
         open -= toClose.count
         condition.broadcast()
+        // A dedicated connection being opened (the serve lock's watcher) finishes first: its
+        // future must complete before the event loops go away.
+        let deadline = Date().addingTimeInterval(10)
+        while connecting > 0, condition.wait(until: deadline) {}
         condition.unlock()
         for connection in toClose { try? (connection.close() as EventLoopFuture<Void>).wait() }  // closing: nothing to report
         try? group.syncShutdownGracefully()  // idem

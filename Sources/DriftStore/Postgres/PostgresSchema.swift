@@ -241,6 +241,18 @@ enum PostgresSchema {
             """,
             "CREATE TABLE store_probe (id integer PRIMARY KEY, at float8 NOT NULL, pad bytea)",
         ]),
+        Migration(name: "pg2-serve-lease", statements: [
+            // Which process serves the database, and the epoch that fences every write of an
+            // earlier holder (PostgresServeLease.swift).
+            """
+            CREATE TABLE serve_lease (
+                id     integer PRIMARY KEY CHECK (id = 1),
+                epoch  bigint NOT NULL,
+                holder text NOT NULL,
+                since  float8 NOT NULL
+            )
+            """,
+        ]),
     ]
 
     /// Applies the migrations this binary knows and the database lacks, under the advisory

@@ -18,6 +18,7 @@ import PostgresNIO
 public final class PostgresStore: Store {
     let pool: PostgresConnectionPool
     let health = StoreHealth()
+    let serveLease = PostgresServeLease()
     public let location: PostgresLocation
     var logger: Logger { pool.logger }
 
@@ -46,10 +47,61 @@ public final class PostgresStore: Store {
         }
     }
 
-    deinit { pool.close() }
+    deinit {
+        serveLease.release()
+        pool.close()
+    }
 
-    /// Closes the connections; later calls throw.
-    public func close() throws { pool.close() }
+    /// Makes this process the one that serves the database (see ``PostgresServeLease``): blocks
+    /// while another holds it (`waiting` is called once), then fences every later write by the
+    /// epoch it took. A watcher re-takes the lock when its connection drops (a PostgreSQL
+    /// restart); when another process took over meanwhile, `fenced` is called with why.
+    public func serveExclusively(waiting: () -> Void, fenced: @escaping @Sendable (String) -> Void) throws {
+        do {
+            try serveLease.acquire(open: { try self.pool.makeDedicatedConnection() }, logger: logger, waiting: waiting)
+        } catch let error as DriftStoreError {
+            throw error
+        } catch {
+            throw classify(error, writing: false)
+        }
+        let lease = serveLease, pool = self.pool, logger = self.logger
+        Thread.detachNewThread {
+            // After the lock's connection closes, a live standby gets `reclaimGrace` seconds to
+            // take over before this process tries to take the lock back: a holder whose
+            // connection died while the server is up is the suspect one.
+            var lostAt: Date?
+            while lease.heldEpoch != nil {
+                Thread.sleep(forTimeInterval: 1)
+                guard lease.heldEpoch != nil, !lease.connectionAlive else { continue }
+                guard let since = lostAt else {
+                    logger.warning("the serve lock's connection closed; taking the lock again unless a standby does")
+                    lostAt = Date()
+                    continue
+                }
+                guard Date().timeIntervalSince(since) >= Self.reclaimGrace else { continue }
+                do {
+                    if try lease.reacquire(open: { try pool.makeDedicatedConnection() }, logger: logger) {
+                        logger.notice("the serve lock is held again")
+                        lostAt = nil
+                    } else {
+                        fenced("another driftwatch took over this database while the serve lock's connection was down")
+                        return
+                    }
+                } catch {
+                    continue  // the server does not answer yet (or the store closed): the loop decides
+                }
+            }
+        }
+    }
+
+    /// Seconds a holder whose lock connection closed leaves to a standby before taking it back.
+    static let reclaimGrace: TimeInterval = 3
+
+    /// Closes the connections (releasing the serve lock); later calls throw.
+    public func close() throws {
+        serveLease.release()
+        pool.close()
+    }
 
     /// The names of the schema migrations this binary knows, in order.
     public static var schemaMigrations: [String] { PostgresSchema.migrations.map(\.name) }
@@ -86,6 +138,7 @@ public final class PostgresStore: Store {
                 try session.execute("BEGIN")
                 let value: T
                 do {
+                    try serveLease.check(session)
                     value = try body(session)
                 } catch {
                     // A failed ROLLBACK means the connection broke; the pool drops it.

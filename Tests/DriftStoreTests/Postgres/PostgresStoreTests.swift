@@ -168,3 +168,104 @@ private final class ResultsBox: @unchecked Sendable {
     func add(_ r: Result<PostgresStore, any Error>) { lock.withLock { results.append(r) } }
     var all: [Result<PostgresStore, any Error>] { lock.withLock { results } }
 }
+
+/// Batch ids of a model grow in commit order even when two replicas append at once: a reader
+/// paging with `batches(after:)` while they append sees every batch exactly once. (Without
+/// the per-model lock, a transaction holding id n can commit after one holding n + 1, and a
+/// reader whose cursor passed n + 1 never sees n.)
+final class PostgresCommitOrderTests: XCTestCase {
+    func testAReaderPagingWhileTwoReplicasAppendSeesEveryBatchOnce() throws {
+        let server = try PostgresServer()
+        defer { server.destroy() }
+        let location = try PostgresLocation(url: try server.makeDatabase())
+        let replicas = [try PostgresStore(location: location), try PostgresStore(location: location)]
+        let reader = try PostgresStore(location: location)
+        defer { for s in replicas + [reader] { try? s.close() } }
+        try replicas[0].upsertModel(name: "m", settings: Fixture.settings, now: t(0))
+        let perWriter = 150, writers = 4
+        let appended = ResultsCounter()
+        let done = DispatchGroup()
+        for w in 0..<writers {
+            DispatchQueue.global().async(group: done) {
+                for _ in 0..<perWriter {
+                    do {
+                        _ = try replicas[w % 2].append("m", rows: 1)
+                        appended.add()
+                    } catch {
+                        appended.fail("\(error)")
+                    }
+                }
+            }
+        }
+        var seen: [Int64] = []
+        var cursor: Int64 = 0
+        var finished = false
+        while true {
+            if !finished { finished = done.wait(timeout: .now()) == .success }
+            let page = try reader.batches(model: "m", afterBatchID: cursor, limit: 7)
+            seen += page.map(\.id)
+            cursor = page.last?.id ?? cursor
+            if finished && page.isEmpty { break }
+        }
+        XCTAssertEqual(appended.failures, [])
+        XCTAssertEqual(appended.count, perWriter * writers)
+        XCTAssertEqual(seen.count, perWriter * writers, "the reader missed \(perWriter * writers - seen.count) committed batches")
+        XCTAssertEqual(Set(seen).count, seen.count, "a batch was read twice")
+    }
+}
+
+private final class ResultsCounter: @unchecked Sendable {
+    // @unchecked Sendable is safe: both fields are only touched under `lock`.
+    private let lock = NSLock()
+    private var n = 0
+    private var errors: [String] = []
+    func add() { lock.withLock { n += 1 } }
+    func fail(_ e: String) { lock.withLock { errors.append(e) } }
+    var count: Int { lock.withLock { n } }
+    var failures: [String] { lock.withLock { errors } }
+}
+
+/// One serving process per database: a second waits, and a process whose lock was lost and
+/// taken by another is fenced — its writes are refused and it is told to stop.
+final class PostgresServeLeaseTests: XCTestCase {
+    func testAnExHolderIsFencedOnceAnotherTookOver() throws {
+        let server = try PostgresServer()
+        defer { server.destroy() }
+        let url = try server.makeDatabase()
+        let database = String(url.split(separator: "/").last?.split(separator: "?").first ?? "")
+        let first = try PostgresStore(location: PostgresLocation(url: url))
+        let second = try PostgresStore(location: PostgresLocation(url: url))
+        defer { try? first.close(); try? second.close() }
+        let fencedMessages = ResultsCounter()
+        try first.serveExclusively(waiting: { XCTFail("the first process found the lock held") }, fenced: { fencedMessages.fail($0) })
+        try first.upsertModel(name: "m", settings: Fixture.settings, now: t(0))
+
+        // The second waits while the first holds the lock.
+        let tookOver = DispatchSemaphore(value: 0)
+        let waited = ResultsCounter()
+        DispatchQueue.global().async {
+            do {
+                try second.serveExclusively(waiting: { waited.add() }, fenced: { _ in })
+            } catch {
+                waited.fail("\(error)")
+            }
+            tookOver.signal()
+        }
+        XCTAssertEqual(tookOver.wait(timeout: .now() + 2), .timedOut, "the second process took the lock while the first held it")
+        XCTAssertEqual(waited.count, 1, "the standby says once that it waits")
+
+        // The first's lock connection dies (as in a partition); the standby takes over at once.
+        try server.psql("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted", database: database)
+        XCTAssertEqual(tookOver.wait(timeout: .now() + 10), .success, "the standby did not take over")
+        XCTAssertEqual(waited.failures, [])
+        XCTAssertThrowsError(try first.append("m")) { error in
+            guard case .fenced(let message) = error as? DriftStoreError else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("another driftwatch took over this database"), message)
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while fencedMessages.failures.isEmpty, Date() < deadline { usleep(100_000) }
+        XCTAssertEqual(fencedMessages.failures.count, 1, "the ex-holder was not told to stop")
+        XCTAssertNoThrow(try second.append("m"), "the new holder writes")
+        XCTAssertEqual(try second.observationCount(model: "m"), 3, "the fenced write stored nothing")
+    }
+}
