@@ -170,6 +170,25 @@ final class ConfigurationPrecedenceTests: XCTestCase {
         XCTAssertEqual(nested.dataDir, "123", "a string key takes the text as it is")
     }
 
+    func testTheStoreURLIsCheckedWhereverItComesFrom() throws {
+        let cfg = try ServerConfiguration.resolve(environment: ["DRIFTWATCH_STORE": "postgres://dw@db.example:5433/drift?password_env=PG_PW&pool=4",
+                                                                "PG_PW": "secret"])
+        XCTAssertEqual(cfg.store, "postgres://dw@db.example:5433/drift?password_env=PG_PW&pool=4")
+        XCTAssertEqual(cfg.storeDescription, "postgres://dw@db.example:5433/drift", "no password in logs")
+        XCTAssertTrue(cfg.migrateOnStart)
+        XCTAssertEqual(ServerConfiguration().storeDescription, "sqlite:./driftwatch-data")
+        let path = try file(#"{"store": "postgres://dw@db/drift?sslmode=always"}"#)
+        XCTAssertThrowsError(try ServerConfiguration.resolve(file: path)) {
+            XCTAssertTrue("\($0)".contains("store: store URL sslmode=always is not one of disable, prefer, require"), "\($0)")
+        }
+        XCTAssertThrowsError(try ServerConfiguration.resolve(flags: [("store", .string("postgres://db/drift"))])) {
+            XCTAssertTrue("\($0)".contains("has no user (postgres://USER@host:5432/database)"), "\($0)")
+        }
+        XCTAssertThrowsError(try ServerConfiguration.resolve(file: try file(#"{"migrate_on_star": false}"#))) {
+            XCTAssertTrue("\($0)".contains("migrate_on_star: unknown key; did you mean \"migrate_on_start\"?"), "\($0)")
+        }
+    }
+
     func testEnvironmentGoesThroughTheSameChecks() throws {
         XCTAssertThrowsError(try ServerConfiguration.resolve(environment: ["DRIFTWATCH_PORT": "eighty"])) {
             XCTAssertEqual("\($0)", "configuration: port: expected an integer")

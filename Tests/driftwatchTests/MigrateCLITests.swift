@@ -17,19 +17,10 @@ final class MigrateCLITests: XCTestCase {
 
         // The single-node service: one closed 300-row window and 100 rows of the open one.
         var single = try ServeBinaryTests.Server(dataDir: dir + "/data")
-        let settings = #"{"features":[{"name":"amount","kind":"numeric"}],"window":{"rows":300},"min_rows":100}"#
-        XCTAssertEqual(ServeBinaryTests.blockingCall(single.port, "PUT", "/v1/models/fraud", body: Data(settings.utf8)).status, 201)
-        var g = SeededGenerator(seed: 9)
-        let csv = "amount\n" + (0..<1000).map { _ in "\(Double.random(in: 0..<100, using: &g))" }.joined(separator: "\n") + "\n"
-        XCTAssertEqual(ServeBinaryTests.blockingCall(single.port, "PUT", "/v1/models/fraud/baseline", body: Data(csv.utf8), contentType: "text/csv").status, 201)
-        func post(_ port: Int, _ n: Int) {
-            let rows = (0..<n).map { _ in "{\"features\":{\"amount\":\(Double.random(in: 0..<100, using: &g))}}" }
-            let r = ServeBinaryTests.blockingCall(port, "POST", "/v1/models/fraud/observations", body: Data(("{\"observations\":[" + rows.joined(separator: ",") + "]}").utf8))
-            XCTAssertEqual(r.status, 202, String(decoding: r.data, as: UTF8.self))
-        }
-        post(single.port, 300)
-        post(single.port, 100)
-        XCTAssertTrue(waitForWindows(single.port, count: 1), "window 1 was not stored")
+        var model = AmountModel(port: single.port, seed: 9)
+        model.post(single.port, 300)
+        model.post(single.port, 100)
+        XCTAssertEqual(AmountModel.windows(single.port, atLeast: 1).count, 1, "window 1 was not stored")
         single.kill(SIGTERM)
 
         let copied = try runDriftwatch(["migrate", "--from", dir + "/data", "--to", url])
@@ -41,9 +32,9 @@ final class MigrateCLITests: XCTestCase {
         // serve on the copy: the same window, and the open window completes with 200 more rows.
         single = try ServeBinaryTests.Server(dataDir: dir + "/unused", arguments: ["--store", url])
         defer { single.kill(SIGTERM) }
-        XCTAssertTrue(waitForWindows(single.port, count: 1))
-        post(single.port, 200)
-        XCTAssertTrue(waitForWindows(single.port, count: 2), "the open window did not continue from the copied rows")
+        XCTAssertEqual(AmountModel.windows(single.port, atLeast: 1).count, 1)
+        model.post(single.port, 200)
+        XCTAssertEqual(AmountModel.windows(single.port, atLeast: 2).count, 2, "the open window did not continue from the copied rows")
 
         // Again into the same (now non-empty) database: refused, one line.
         let again = try runDriftwatch(["migrate", "--from", dir + "/data", "--to", url])
@@ -72,19 +63,5 @@ final class MigrateCLITests: XCTestCase {
         XCTAssertEqual(unreachable.status, 2)
         XCTAssertTrue(unreachable.stderr.hasPrefix("driftwatch: cannot open store at postgres://u@127.0.0.1:1/db:"), unreachable.stderr)
         XCTAssertEqual(unreachable.stderr.split(separator: "\n").count, 1, unreachable.stderr)
-    }
-
-    /// True once the model has at least `count` stored windows (within 20 s).
-    private func waitForWindows(_ port: Int, count: Int) -> Bool {
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            let r = ServeBinaryTests.blockingCall(port, "GET", "/v1/models/fraud/windows")
-            if r.status == 200, let object = try? JSONSerialization.jsonObject(with: r.data) as? [String: Any],  // not JSON yet: poll again
-               let windows = object["windows"] as? [Any], windows.count >= count {
-                return true
-            }
-            usleep(100_000)
-        }
-        return false
     }
 }

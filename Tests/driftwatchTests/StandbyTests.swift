@@ -14,17 +14,8 @@ final class StandbyTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dw-standby-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let active = try ServeBinaryTests.Server(dataDir: dir + "/a", arguments: ["--store", url])
-        let settings = #"{"features":[{"name":"amount","kind":"numeric"}],"window":{"rows":300},"min_rows":100}"#
-        XCTAssertEqual(ServeBinaryTests.blockingCall(active.port, "PUT", "/v1/models/fraud", body: Data(settings.utf8)).status, 201)
-        var g = SeededGenerator(seed: 4)
-        let csv = "amount\n" + (0..<1000).map { _ in "\(Double.random(in: 0..<100, using: &g))" }.joined(separator: "\n") + "\n"
-        XCTAssertEqual(ServeBinaryTests.blockingCall(active.port, "PUT", "/v1/models/fraud/baseline", body: Data(csv.utf8), contentType: "text/csv").status, 201)
-        func post(_ port: Int, _ n: Int) {
-            let rows = (0..<n).map { _ in "{\"features\":{\"amount\":\(Double.random(in: 0..<100, using: &g))}}" }
-            let r = ServeBinaryTests.blockingCall(port, "POST", "/v1/models/fraud/observations", body: Data(("{\"observations\":[" + rows.joined(separator: ",") + "]}").utf8))
-            XCTAssertEqual(r.status, 202, String(decoding: r.data, as: UTF8.self))
-        }
-        post(active.port, 200)
+        var model = AmountModel(port: active.port, seed: 4)
+        model.post(active.port, 200)
 
         let standby = StandbyBox()
         let started = DispatchSemaphore(value: 0)
@@ -44,14 +35,8 @@ final class StandbyTests: XCTestCase {
         XCTAssertTrue(server.logText.contains("standby: another driftwatch serves postgres://driftwatch@127.0.0.1:"), server.logText)
 
         // The open window continues: 200 rows before the kill, 100 after, one 300-row window.
-        post(server.port, 100)
-        let deadline = Date().addingTimeInterval(20)
-        var windows: [[String: Any]] = []
-        while windows.isEmpty, Date() < deadline {
-            let r = ServeBinaryTests.blockingCall(server.port, "GET", "/v1/models/fraud/windows")
-            windows = ((try? JSONSerialization.jsonObject(with: r.data)) as? [String: Any])?["windows"] as? [[String: Any]] ?? []  // polled until it parses
-            if windows.isEmpty { usleep(100_000) }
-        }
+        model.post(server.port, 100)
+        let windows = AmountModel.windows(server.port, atLeast: 1)
         XCTAssertEqual(windows.count, 1)
         XCTAssertEqual(windows.first?["rows"] as? Int, 300, "the window holds the rows acknowledged before and after the takeover")
     }

@@ -213,7 +213,8 @@ public struct ServerConfiguration: Sendable, Codable {
         guard (1...100_000).contains(maxModels) else { throw ServerConfigError(message: "max_models must be 1–100000, got \(maxModels)") }
         if let store {
             do {
-                _ = try PostgresLocation(url: store)
+                // The syntax only: the password's file or variable belongs to the machine that serves.
+                _ = try PostgresLocation(url: store, resolvingPassword: false)
             } catch let e as DriftStoreError {
                 throw ServerConfigError(message: "store: \(e.description.replacingOccurrences(of: "invalid argument: ", with: ""))")
             }

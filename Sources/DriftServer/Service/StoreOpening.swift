@@ -7,7 +7,7 @@ extension ServerConfiguration {
     public var storeDescription: String {
         if let store {
             do {
-                return try PostgresLocation(url: store).description
+                return try PostgresLocation(url: store, resolvingPassword: false).description
             } catch {
                 return "postgres (\(error))"
             }

@@ -38,8 +38,9 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses the URL; every error says what to change. `environment` is consulted for
-    /// `password_env` and `PGPASSWORD`.
-    public init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// `password_env` and `PGPASSWORD`; with `resolvingPassword: false` (checking a configuration
+    /// on another machine) the password's file and variable are not read.
+    public init(url text: String, environment: [String: String] = ProcessInfo.processInfo.environment, resolvingPassword: Bool = true) throws {
         guard Self.isURL(text), let components = URLComponents(string: text) else {
             throw DriftStoreError.invalidArgument("store URL \(Self.redacted(text)) is not postgres://user@host:5432/database")
         }
@@ -71,6 +72,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
                 tls = mode
             case "password_file":
                 guard password == nil else { throw Self.twoPasswords }
+                guard resolvingPassword else { continue }
                 do {
                     password = try String(contentsOfFile: value, encoding: .utf8).trimmingCharacters(in: .newlines)
                 } catch {
@@ -78,6 +80,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
                 }
             case "password_env":
                 guard password == nil else { throw Self.twoPasswords }
+                guard resolvingPassword else { continue }
                 guard let fromEnvironment = environment[value] else {
                     throw DriftStoreError.invalidArgument("store URL password_env=\(value) names an environment variable that is not set")
                 }

@@ -35,26 +35,32 @@ final class PostgresServeLease: @unchecked Sendable {
         var warned = false
         while true {
             let connection = try open()
-            let held = try connection.query("SELECT pg_try_advisory_lock(\(Self.key))", logger: logger).wait().rows.first?.decode(Bool.self) ?? false
-            if held {
-                let epoch = try connection.query("""
-                    INSERT INTO serve_lease (id, epoch, holder, since) VALUES (1, 1, \(holder), \(Date().timeIntervalSince1970))
-                    ON CONFLICT (id) DO UPDATE SET epoch = serve_lease.epoch + 1, holder = excluded.holder, since = excluded.since
-                    RETURNING epoch
-                    """, logger: logger).wait().rows.first?.decode(Int64.self)
-                guard let epoch else { throw DriftStoreError.notFound("serve_lease epoch after taking the lock") }
-                lock.withLock {
-                    self.connection = connection
-                    self.epoch = epoch
-                }
-                logger.notice("this process serves the database", metadata: ["epoch": "\(epoch)", "holder": "\(holder)"])
-                return
-            }
-            _ = try? (connection.close() as EventLoopFuture<Void>).wait()  // a connection we do not keep
+            if try closingOnError(connection, { try tryLock(connection, logger: logger) }) { return }
+            Self.close(connection)
             if !warned { waiting() }
             warned = true
             Thread.sleep(forTimeInterval: 1)
         }
+    }
+
+    /// Takes the lock on `connection` if it is free, and then the next epoch; false when another holds it.
+    private func tryLock(_ connection: PostgresConnection, logger: Logger) throws -> Bool {
+        let held = try connection.query("SELECT pg_try_advisory_lock(\(Self.key))", logger: logger).wait().rows.first?.decode(Bool.self) ?? false
+        if held {
+            let epoch = try connection.query("""
+                INSERT INTO serve_lease (id, epoch, holder, since) VALUES (1, 1, \(holder), \(Date().timeIntervalSince1970))
+                ON CONFLICT (id) DO UPDATE SET epoch = serve_lease.epoch + 1, holder = excluded.holder, since = excluded.since
+                RETURNING epoch
+                """, logger: logger).wait().rows.first?.decode(Int64.self)
+            guard let epoch else { throw DriftStoreError.notFound("serve_lease epoch after taking the lock") }
+            lock.withLock {
+                self.connection = connection
+                self.epoch = epoch
+            }
+            logger.notice("this process serves the database", metadata: ["epoch": "\(epoch)", "holder": "\(holder)"])
+            return true
+        }
+        return false
     }
 
     /// True while the lock connection is open (the lock is held as long as it is).
@@ -64,14 +70,31 @@ final class PostgresServeLease: @unchecked Sendable {
     /// only if no other process took it meanwhile; otherwise this process is fenced.
     func reacquire(open: () throws -> PostgresConnection, logger: Logger) throws -> Bool {
         let connection = try open()
-        let held = try connection.query("SELECT pg_try_advisory_lock(\(Self.key))", logger: logger).wait().rows.first?.decode(Bool.self) ?? false
-        let stored = try connection.query("SELECT epoch FROM serve_lease WHERE id = 1", logger: logger).wait().rows.first?.decode(Int64.self)
-        guard held, stored == heldEpoch else {
-            _ = try? (connection.close() as EventLoopFuture<Void>).wait()  // not ours to keep
+        let ours = try closingOnError(connection) {
+            let held = try connection.query("SELECT pg_try_advisory_lock(\(Self.key))", logger: logger).wait().rows.first?.decode(Bool.self) ?? false
+            let stored = try connection.query("SELECT epoch FROM serve_lease WHERE id = 1", logger: logger).wait().rows.first?.decode(Int64.self)
+            return held && stored == heldEpoch
+        }
+        guard ours else {
+            Self.close(connection)
             return false
         }
         lock.withLock { self.connection = connection }
         return true
+    }
+
+    /// Runs `body`; a connection it fails on is closed (postgres-nio requires every connection closed).
+    private func closingOnError<T>(_ connection: PostgresConnection, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            Self.close(connection)
+            throw error
+        }
+    }
+
+    private static func close(_ connection: PostgresConnection) {
+        _ = try? (connection.close() as EventLoopFuture<Void>).wait()  // closing a connection we give up: nothing to report
     }
 
     /// The fence every write transaction passes first (a no-op when the lease is not held).
@@ -90,6 +113,6 @@ final class PostgresServeLease: @unchecked Sendable {
             defer { self.connection = nil; epoch = nil }
             return self.connection
         }
-        _ = try? connection.map { try ($0.close() as EventLoopFuture<Void>).wait() }  // closing releases the lock
+        if let connection { Self.close(connection) }  // closing releases the lock
     }
 }

@@ -90,12 +90,7 @@ extension PostgresStore {
             for r in queued where !wanted.isEmpty {
                 let (batchID, blob) = try r.decode((Int64, Data?).self)
                 guard let blob else { continue }
-                var hits: [String: Int] = [:]
-                BatchIDs.forEach(blob) { row, candidate in if wanted.contains(candidate) { hits[candidate] = row } }
-                for (id, row) in hits {
-                    found[id] = PredictionLocation(batchID: batchID, row: row)
-                    wanted.remove(id)
-                }
+                BatchIDs.take(&wanted, from: blob, batchID: batchID, into: &found)
             }
             guard !wanted.isEmpty else { return found }
             let seed = PredictionKey.seed(model: model)
