@@ -84,6 +84,14 @@ final class PostgresServiceTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(accepted, 2100, "ingest did not recover")
             let stored = try s.service.store.observationCount(model: "fraud")
             XCTAssertEqual(stored, accepted, "every acknowledged row is stored, no refused one")
+            // The serve lock's connection died with the server: past the standby's grace period the
+            // service takes the lock back (no other process did) and goes on serving.
+            try await Task.sleep(for: .seconds(PostgresStore.reclaimGrace + 2))
+            XCTAssertTrue((s.service.store as? PostgresStore)?.serveLease.connectionAlive ?? false, "the serve lock was not taken back")
+            do { let r = try await s.call("POST", "/v1/models/fraud/observations", json: Demo.rows(100, drift: false, gen: &gen)); XCTAssertEqual(r.status, 202, r.text) }
+            accepted += 100
+            let stillStored = try s.service.store.observationCount(model: "fraud")
+            XCTAssertEqual(stillStored, accepted)
             let metrics = try await s.call("GET", "/metrics").text
             XCTAssertFalse(metrics.contains(#"driftwatch_store_errors_total{cause="unreachable"} 0"#), "the outage was not counted")
         }

@@ -66,21 +66,35 @@ final class PostgresServeLease: @unchecked Sendable {
     /// True while the lock connection is open (the lock is held as long as it is).
     var connectionAlive: Bool { lock.withLock { connection.map { !$0.isClosed } ?? false } }
 
+    /// What re-taking the lock found.
+    enum Reacquired: Equatable {
+        /// This process holds the lock again, with its epoch.
+        case held
+        /// Another process holds it, or took it and moved the epoch on: this process is fenced.
+        case takenOver
+        /// This process released the lease meanwhile (the store closed): nothing to do.
+        case released
+    }
+
     /// Re-takes the lock on a new connection after the old one closed (the server restarted):
-    /// only if no other process took it meanwhile; otherwise this process is fenced.
-    func reacquire(open: () throws -> PostgresConnection, logger: Logger) throws -> Bool {
+    /// only if no other process took it meanwhile.
+    func reacquire(open: () throws -> PostgresConnection, logger: Logger) throws -> Reacquired {
+        guard heldEpoch != nil else { return .released }
         let connection = try open()
         let ours = try closingOnError(connection) {
             let held = try connection.query("SELECT pg_try_advisory_lock(\(Self.key))", logger: logger).wait().rows.first?.decode(Bool.self) ?? false
             let stored = try connection.query("SELECT epoch FROM serve_lease WHERE id = 1", logger: logger).wait().rows.first?.decode(Int64.self)
-            return held && stored == heldEpoch
+            return held && stored != nil && stored == heldEpoch
         }
-        guard ours else {
-            Self.close(connection)
-            return false
+        // A close() that ran meanwhile wins: the store is going away, not being replaced.
+        let outcome: Reacquired = lock.withLock {
+            guard epoch != nil else { return .released }
+            guard ours else { return .takenOver }
+            self.connection = connection
+            return .held
         }
-        lock.withLock { self.connection = connection }
-        return true
+        if outcome != .held { Self.close(connection) }
+        return outcome
     }
 
     /// Runs `body`; a connection it fails on is closed (postgres-nio requires every connection closed).

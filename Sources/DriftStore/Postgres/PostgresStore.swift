@@ -80,10 +80,13 @@ public final class PostgresStore: Store {
                 }
                 guard Date().timeIntervalSince(since) >= Self.reclaimGrace else { continue }
                 do {
-                    if try lease.reacquire(open: { try pool.makeDedicatedConnection() }, logger: logger) {
+                    switch try lease.reacquire(open: { try pool.makeDedicatedConnection() }, logger: logger) {
+                    case .held:
                         logger.notice("the serve lock is held again")
                         lostAt = nil
-                    } else {
+                    case .released:
+                        return
+                    case .takenOver:
                         fenced("another driftwatch took over this database while the serve lock's connection was down")
                         return
                     }

@@ -228,6 +228,24 @@ private final class ResultsCounter: @unchecked Sendable {
 /// One serving process per database: a second waits, and a process whose lock was lost and
 /// taken by another is fenced — its writes are refused and it is told to stop.
 final class PostgresServeLeaseTests: XCTestCase {
+    func testTheHolderTakesItsLockBackAfterAServerRestart() throws {
+        let server = try PostgresServer()
+        defer { server.destroy() }
+        let store = try PostgresStore(location: PostgresLocation(url: try server.makeDatabase()))
+        defer { try? store.close() }
+        let fenced = ResultsCounter()
+        try store.serveExclusively(waiting: { XCTFail("the lock was held") }, fenced: { fenced.fail($0) })
+        try store.upsertModel(name: "m", settings: Fixture.settings, now: t(0))
+        server.stop()
+        try server.start()
+        // The watcher notices within a second, leaves a standby the grace period, then takes the lock back.
+        let deadline = Date().addingTimeInterval(PostgresStore.reclaimGrace + 8)
+        while !store.serveLease.connectionAlive, Date() < deadline { usleep(100_000) }
+        XCTAssertTrue(store.serveLease.connectionAlive, "the lock was not taken back")
+        XCTAssertEqual(fenced.failures, [], "no other process took over, so this one is not fenced")
+        XCTAssertNoThrow(try store.append("m"))
+    }
+
     func testAnExHolderIsFencedOnceAnotherTookOver() throws {
         let server = try PostgresServer()
         defer { server.destroy() }
