@@ -14,9 +14,8 @@ import PostgresNIO
 /// transaction per chunk, and the whole copy is refused unless the target holds no model.
 public enum StoreCopy {
     /// Rows copied per table, in copy order.
-    public struct Report: Sendable, Equatable {
+    public struct Report: Sendable {
         public var tables: [(table: String, rows: Int)]
-        public static func == (a: Report, b: Report) -> Bool { a.tables.map(\.table) == b.tables.map(\.table) && a.tables.map(\.rows) == b.tables.map(\.rows) }
     }
 
     /// One table: the SQLite query (its columns in the order of `columns`) and how to bind them.

@@ -178,11 +178,7 @@ extension SQLiteStore {
 /// A TEXT column holding one of an enum's raw values; anything else is a corrupt record.
 func storedEnum<E: RawRepresentable>(_ type: E.Type, _ row: Row, _ column: String, table: String, key: @autoclosure () -> String) throws -> E
 where E.RawValue == String {
-    let text: String = try row.decode(forColumn: column)
-    guard let value = E(rawValue: text) else {
-        throw DriftStoreError.corruptRecord(table: table, key: key(), reason: "\(column) \"\(text)\" is not a \(E.self)")
-    }
-    return value
+    try storedEnum(type, try row.decode(String.self, forColumn: column), column: column, table: table, key: key())
 }
 
 extension WindowSummary {

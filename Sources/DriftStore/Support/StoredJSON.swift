@@ -54,3 +54,12 @@ enum StoredEvidence {
         }
     }
 }
+
+/// A text column holding one of an enum's raw values; anything else is a corrupt record.
+func storedEnum<E: RawRepresentable>(_ type: E.Type, _ text: String, column: String, table: String, key: @autoclosure () -> String) throws -> E
+where E.RawValue == String {
+    guard let value = E(rawValue: text) else {
+        throw DriftStoreError.corruptRecord(table: table, key: key(), reason: "\(column) \"\(text)\" is not a \(E.self)")
+    }
+    return value
+}
